@@ -1,0 +1,124 @@
+/// The policy file exactly as written (snake_case YAML), before validation.
+///
+/// `PolicyLoader` decodes this and compiles it into an immutable `EdgePolicy`; nothing else reads it.
+struct PolicyDocument: Decodable {
+    var version: Int
+    var server: ServerSection?
+    var limits: LimitsSection?
+    var timeouts: TimeoutsSection?
+    var upstreams: [String: UpstreamSection]
+    var operations: [String: Int]?
+    var plans: PlansSection?
+    var ledger: LedgerSection?
+    var routes: [RouteSection]
+
+    struct ServerSection: Decodable {
+        var eventLoops: Int?
+        var shutdownGraceSeconds: Double?
+        enum CodingKeys: String, CodingKey {
+            case eventLoops = "event_loops"
+            case shutdownGraceSeconds = "shutdown_grace_seconds"
+        }
+    }
+
+    struct LimitsSection: Decodable {
+        var maxHeaderBytes: Int?
+        var maxHeaderCount: Int?
+        var maxBodyBytes: Int64?
+        var maxChunkLineBytes: Int?
+        var maxTrailerBytes: Int?
+        var maxPipelinedBytes: Int?
+        enum CodingKeys: String, CodingKey {
+            case maxHeaderBytes = "max_header_bytes"
+            case maxHeaderCount = "max_header_count"
+            case maxBodyBytes = "max_body_bytes"
+            case maxChunkLineBytes = "max_chunk_line_bytes"
+            case maxTrailerBytes = "max_trailer_bytes"
+            case maxPipelinedBytes = "max_pipelined_bytes"
+        }
+    }
+
+    struct TimeoutsSection: Decodable {
+        var headerReadSeconds: Double?
+        var clientIdleSeconds: Double?
+        var upstreamConnectSeconds: Double?
+        var upstreamResponseSeconds: Double?
+        var upstreamIdleSeconds: Double?
+        enum CodingKeys: String, CodingKey {
+            case headerReadSeconds = "header_read_seconds"
+            case clientIdleSeconds = "client_idle_seconds"
+            case upstreamConnectSeconds = "upstream_connect_seconds"
+            case upstreamResponseSeconds = "upstream_response_seconds"
+            case upstreamIdleSeconds = "upstream_idle_seconds"
+        }
+    }
+
+    struct UpstreamSection: Decodable {
+        var url: String?
+        var urlEnv: String?
+        var credential: String?
+        var pool: PoolSection?
+        enum CodingKeys: String, CodingKey {
+            case url, credential, pool
+            case urlEnv = "url_env"
+        }
+    }
+
+    struct PoolSection: Decodable {
+        var maxIdlePerLoop: Int?
+        var maxPerLoop: Int?
+        enum CodingKeys: String, CodingKey {
+            case maxIdlePerLoop = "max_idle_per_loop"
+            case maxPerLoop = "max_per_loop"
+        }
+    }
+
+    struct PlansSection: Decodable {
+        var `default`: String
+        var catalog: [String: PlanSection]
+    }
+
+    struct PlanSection: Decodable {
+        var monthlyTokens: Int64
+        var rollover: Bool?
+        var rolloverCap: Int64?
+        enum CodingKeys: String, CodingKey {
+            case monthlyTokens = "monthly_tokens"
+            case rollover
+            case rolloverCap = "rollover_cap"
+        }
+    }
+
+    struct LedgerSection: Decodable {
+        var mapSizeMiB: Int?
+        var durable: Bool?
+        enum CodingKeys: String, CodingKey {
+            case mapSizeMiB = "map_size_mib"
+            case durable
+        }
+    }
+
+    struct RouteSection: Decodable {
+        var id: String
+        var methods: [String]?
+        var path: String?
+        var pathPrefix: String?
+        var upstream: String?
+        var upstreamPath: String?
+        var operation: String?
+        var maxBodyBytes: Int64?
+        var respond: RespondSection?
+        enum CodingKeys: String, CodingKey {
+            case id, methods, path, upstream, operation, respond
+            case pathPrefix = "path_prefix"
+            case upstreamPath = "upstream_path"
+            case maxBodyBytes = "max_body_bytes"
+        }
+    }
+
+    struct RespondSection: Decodable {
+        var status: Int
+        var code: String
+        var message: String?
+    }
+}

@@ -1,0 +1,54 @@
+/// One row of the policy's route table: which requests it takes and what happens to them.
+public struct Route: Sendable {
+    /// How the route's path is compared with the request's (query excluded).
+    public enum PathMatch: Sendable, Equatable {
+        case exact(String)
+        case prefix(String)
+    }
+
+    /// What the edge does with a matched request.
+    public enum Action: Sendable, Equatable {
+        /// Forward to the named upstream; `upstreamPath` replaces the matched path when set.
+        case forward(upstream: String, upstreamPath: String?)
+        /// Answer locally with a JSON error; nothing is forwarded.
+        case respond(status: Int, code: String, message: String)
+    }
+
+    public var id: String
+    /// Accepted methods, upper case; nil accepts any.
+    public var methods: [String]?
+    public var path: PathMatch
+    public var action: Action
+    /// The priced operation (`generation` means: classify from the body), or nil for unmetered routes.
+    public var operation: String?
+    /// Request body limit for this route → 413 beyond it.
+    public var maxBodyBytes: Int64
+
+    /// Raw bytes of `methods` and the path, kept for byte-level matching on the hot path.
+    let methodBytes: [[UInt8]]?
+    let pathBytes: [UInt8]
+
+    public init(
+        id: String, methods: [String]?, path: PathMatch, action: Action,
+        operation: String?, maxBodyBytes: Int64
+    ) {
+        self.id = id
+        self.methods = methods
+        self.path = path
+        self.action = action
+        self.operation = operation
+        self.maxBodyBytes = maxBodyBytes
+        self.methodBytes = methods.map { $0.map { Array($0.utf8) } }
+        switch path {
+        case .exact(let p), .prefix(let p): self.pathBytes = Array(p.utf8)
+        }
+    }
+
+    func accepts(method: UnsafeRawBufferPointer) -> Bool {
+        guard let methodBytes else { return true }
+        for candidate in methodBytes where candidate.count == method.count {
+            if candidate.withUnsafeBytes({ $0.elementsEqual(method) }) { return true }
+        }
+        return false
+    }
+}

@@ -1,0 +1,51 @@
+/// The outcome of looking a request up in the route table.
+public enum RouteDecision: Sendable {
+    /// The route that takes the request.
+    case matched(Route)
+    /// A route names this path, but not this method; `allowed` lists the methods it takes.
+    case methodNotAllowed(allowed: [String])
+    /// No route takes the path.
+    case notFound
+}
+
+/// The compiled, ordered route table: exact paths first, then prefixes in file order.
+public struct RouteTable: Sendable {
+    public let routes: [Route]
+    private let exactRoutes: [Route]
+    private let prefixRoutes: [Route]
+
+    public init(_ routes: [Route]) {
+        self.routes = routes
+        self.exactRoutes = routes.filter { if case .exact = $0.path { return true } else { return false } }
+        self.prefixRoutes = routes.filter { if case .prefix = $0.path { return true } else { return false } }
+    }
+
+    /// Looks up a request by its method and path bytes (path without the query). Allocation-free on a match.
+    public func decide(method: UnsafeRawBufferPointer, path: UnsafeRawBufferPointer) -> RouteDecision {
+        var pathMatchedWrongMethod: [String]? = nil
+        for route in exactRoutes where route.pathBytes.count == path.count {
+            guard route.pathBytes.withUnsafeBytes({ $0.elementsEqual(path) }) else { continue }
+            if route.accepts(method: method) { return .matched(route) }
+            pathMatchedWrongMethod = (pathMatchedWrongMethod ?? []) + (route.methods ?? [])
+        }
+        if let allowed = pathMatchedWrongMethod { return .methodNotAllowed(allowed: allowed) }
+        for route in prefixRoutes where route.pathBytes.count <= path.count {
+            let matches = route.pathBytes.withUnsafeBytes { prefix in
+                prefix.elementsEqual(UnsafeRawBufferPointer(rebasing: path[0..<prefix.count]))
+            }
+            guard matches else { continue }
+            if route.accepts(method: method) { return .matched(route) }
+            return .methodNotAllowed(allowed: route.methods ?? [])
+        }
+        return .notFound
+    }
+
+    /// Convenience for tests and tools.
+    public func decide(method: String, path: String) -> RouteDecision {
+        var m = method, p = path
+        return m.withUTF8 { mb in p.withUTF8 { pb in decide(method: UnsafeRawBufferPointer(mb), path: UnsafeRawBufferPointer(pb)) } }
+    }
+
+    /// The route with this id, if any.
+    public func route(id: String) -> Route? { routes.first { $0.id == id } }
+}
