@@ -6,6 +6,6 @@ struct EdgeProxyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "edgeproxy",
         abstract: "Recraftor Edge: a metering, TLS-terminating reverse proxy for the Recraft image API.",
-        subcommands: [CheckCommand.self] + ledgerSubcommands
+        subcommands: [ServeCommand.self, CheckCommand.self, StandInCommand.self] + ledgerSubcommands
     )
 }

@@ -73,8 +73,8 @@ public enum RequestTarget {
         return .success(pathEnd)
     }
 
-    @inline(__always)
-    static func hexValue(_ byte: UInt8) -> UInt8? {
+    @inlinable
+    public static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10

@@ -27,6 +27,8 @@ public struct Route: Sendable {
     /// Raw bytes of `methods` and the path, kept for byte-level matching on the hot path.
     let methodBytes: [[UInt8]]?
     let pathBytes: [UInt8]
+    /// The forwarded path's bytes when the route rewrites it (so the hot path copies, never encodes).
+    public let upstreamPathBytes: [UInt8]?
 
     public init(
         id: String, methods: [String]?, path: PathMatch, action: Action,
@@ -41,6 +43,11 @@ public struct Route: Sendable {
         self.methodBytes = methods.map { $0.map { Array($0.utf8) } }
         switch path {
         case .exact(let p), .prefix(let p): self.pathBytes = Array(p.utf8)
+        }
+        if case .forward(_, let upstreamPath?) = action {
+            self.upstreamPathBytes = Array(upstreamPath.utf8)
+        } else {
+            self.upstreamPathBytes = nil
         }
     }
 

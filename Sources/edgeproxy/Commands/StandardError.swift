@@ -8,3 +8,8 @@ import Darwin
 func writeToStandardError(_ pointer: UnsafePointer<UInt8>, _ count: Int) -> Int {
     write(2, pointer, count)
 }
+
+/// Makes stdout line-buffered so banners appear at once when piped to a log.
+func lineBufferStandardOutput() {
+    setvbuf(stdout, nil, _IOLBF, 0)
+}

@@ -1,0 +1,328 @@
+import Logging
+import NIOCore
+import NIOExtras
+import Policy
+
+/// The edge's per-client-connection handler: strict HTTP/1.1 in, routing, forwarding to a pooled
+/// upstream connection on the same event loop, and streaming both ways with back-pressure.
+///
+/// It serves one request at a time (pipelined requests wait in `received`, bounded by
+/// `limits.maxPipelinedBytes`, and are answered in order). Client reads are withheld — never
+/// buffered — while the upstream is not writable, and upstream reads while the client is not.
+/// Writes are flushed once per read burst. Nothing on the forwarding path creates a future, a
+/// closure or a Task per request.
+final class EdgeConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    enum State {
+        /// Reading the next request head.
+        case awaitingHead
+        /// The head was accepted; an upstream connection is being opened. Client reads are paused.
+        case awaitingUpstream
+        /// Bound to an upstream connection: request body and/or response streaming.
+        case proxying
+        /// A local response was sent; the rest of the request body is read and dropped.
+        case discardingBody
+        /// Closing after the last write; nothing more is read.
+        case closing
+        case closed
+    }
+
+    let runtime: EdgeRuntime
+    let pools: UpstreamPools
+    var context: ChannelHandlerContext?
+    var state: State = .awaitingHead
+    /// Bytes read from the client and not yet consumed (a partial head, body bytes, pipelined requests).
+    var received: ByteBuffer?
+    var parser: RequestHeadParser
+    var head = RequestHead()
+    var exchange = Exchange()
+    var gate = ReadGate()
+    var idGenerator = RequestIDGenerator()
+    /// `X-Forwarded-For: <client ip>\r\n`, computed once per connection.
+    var forwardedForLine: [UInt8] = []
+    var quiescing = false
+    var isProcessing = false
+    var upstreamNeedsFlush = false
+    var clientNeedsFlush = false
+    // The connection's single timer (see ConnectionTimeout).
+    var timeoutKind: ConnectionTimeout = .headerRead
+    var deadline: NIODeadline = .distantFuture
+    var scheduledTimer: Scheduled<Void>?
+    var scheduledFor: NIODeadline = .distantFuture
+
+    init(runtime: EdgeRuntime, pools: UpstreamPools) {
+        self.runtime = runtime
+        self.pools = pools
+        self.parser = RequestHeadParser(maxHeaderBytes: runtime.policy.limits.maxHeaderBytes, maxHeaderCount: runtime.policy.limits.maxHeaderCount)
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { connectionStarted(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        connectionStarted(context)
+        context.fireChannelActive()
+    }
+
+    private func connectionStarted(_ context: ChannelHandlerContext) {
+        guard forwardedForLine.isEmpty else { return }
+        let ip = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        forwardedForLine = Array("X-Forwarded-For: \(ip)\r\n".utf8)
+        arm(.headerRead, after: runtime.headerReadTimeout)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        scheduledTimer?.cancel()
+        scheduledTimer = nil
+        if gate.reset() { context.read() }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if gate.shouldPassRead() { context.read() }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let incoming = unwrapInboundIn(data)
+        if state == .closing || state == .closed { return }
+        if received == nil || received!.readableBytes == 0 {
+            received = incoming
+        } else {
+            var more = incoming
+            received!.writeBuffer(&more)
+        }
+        process()
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if timeoutKind == .streamIdle { deadline = .now() + runtime.upstreamIdleTimeout }
+        if upstreamNeedsFlush, let upstream = exchange.upstream {
+            upstreamNeedsFlush = false
+            upstream.flush()
+        }
+        if clientNeedsFlush {
+            clientNeedsFlush = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            exchange.upstream?.resumeReading()
+        } else if let upstream = exchange.upstream {
+            upstream.pauseReading()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            quiescing = true
+            if state == .awaitingHead && (received?.readableBytes ?? 0) == 0 {
+                state = .closing
+                context.close(promise: nil)
+            }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        runtime.logger.debug("client connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        state = .closed
+        received = nil
+        scheduledTimer?.cancel()
+        scheduledTimer = nil
+        if let upstream = exchange.upstream {
+            // The client is gone: the upstream exchange cannot complete toward anyone.
+            exchange.upstream = nil
+            upstream.abort()
+        }
+        context.fireChannelInactive()
+    }
+
+    // MARK: The request loop
+
+    /// Consumes `received` as far as the current state allows. Re-entrant calls are folded into
+    /// the running loop, which re-reads `state` on every turn.
+    func process() {
+        guard !isProcessing, context != nil else { return }
+        isProcessing = true
+        defer { isProcessing = false }
+        while true {
+            switch state {
+            case .awaitingHead:
+                guard var buffer = received, buffer.readableBytes > 0 else {
+                    received = nil
+                    return
+                }
+                if timeoutKind == .idle { arm(.headerRead, after: runtime.headerReadTimeout) }
+                let outcome: RequestHeadParser.Outcome
+                do {
+                    outcome = try parser.parse(&buffer, into: &head)
+                } catch {
+                    received = nil
+                    exchange = Exchange()
+                    exchange.requestID = RequestID(generatedWith: &idGenerator)
+                    respondLocally(.error(error), forceClose: true)
+                    return
+                }
+                received = buffer
+                guard case .complete = outcome else { return }
+                beginExchange()
+            case .awaitingUpstream:
+                return
+            case .proxying:
+                if exchange.requestComplete {
+                    limitPipelinedBytes()
+                    return
+                }
+                guard forwardRequestBody() else { return }
+            case .discardingBody:
+                guard discardRequestBody() else { return }
+            case .closing, .closed:
+                received = nil
+                return
+            }
+        }
+    }
+
+    /// Forwards body bytes in `received` to the upstream; false when more bytes are needed.
+    private func forwardRequestBody() -> Bool {
+        guard var buffer = received, let upstream = exchange.upstream else { return false }
+        received = nil
+        while true {
+            let event: BodyDecoder.Event
+            do {
+                event = try exchange.requestDecoder.next(&buffer)
+            } catch {
+                failRequestBody(error)
+                return false
+            }
+            switch event {
+            case .data(let slice):
+                exchange.requestBodyBytes += Int64(slice.readableBytes)
+                if exchange.requestBodyBytes > exchange.bodyLimit {
+                    failRequestBody(.bodyTooLarge)
+                    return false
+                }
+                if exchange.upstreamChunked {
+                    upstream.write(exchange.upstreamChunker.framing(beforeChunkOf: slice.readableBytes, allocator: upstream.allocator))
+                }
+                upstream.write(slice)
+                upstreamNeedsFlush = true
+            case .needMore:
+                received = buffer.readableBytes > 0 ? buffer : nil
+                if !upstream.isWritable { gate.close(.peerUnwritable) }
+                return false
+            case .end:
+                if exchange.upstreamChunked {
+                    upstream.write(exchange.upstreamChunker.finish(allocator: upstream.allocator))
+                }
+                upstreamNeedsFlush = true
+                exchange.requestComplete = true
+                received = buffer.readableBytes > 0 ? buffer : nil
+                if !exchange.responseHeadSent { arm(.upstreamResponse, after: runtime.upstreamResponseTimeout) }
+                if exchange.responseComplete { finishExchange() }
+                return true
+            }
+        }
+    }
+
+    /// Reads and drops the body of a request that was answered locally.
+    private func discardRequestBody() -> Bool {
+        guard var buffer = received else { return false }
+        received = nil
+        while true {
+            let event: BodyDecoder.Event
+            do {
+                event = try exchange.requestDecoder.next(&buffer)
+            } catch {
+                closeAfterFlush()
+                return false
+            }
+            switch event {
+            case .data(let slice):
+                exchange.discardBudget -= Int64(slice.readableBytes)
+                if exchange.discardBudget < 0 {
+                    closeAfterFlush()
+                    return false
+                }
+            case .needMore:
+                return false
+            case .end:
+                received = buffer.readableBytes > 0 ? buffer : nil
+                exchange.requestComplete = true
+                finishExchange()
+                return true
+            }
+        }
+    }
+
+    /// While a response is outstanding, stop reading once too many pipelined bytes wait.
+    private func limitPipelinedBytes() {
+        if let pending = received, pending.readableBytes > runtime.policy.limits.maxPipelinedBytes {
+            gate.close(.pipelineFull)
+        }
+    }
+
+    /// A malformed or oversized body after forwarding began: answer (if nothing was sent yet), close both.
+    private func failRequestBody(_ error: HTTPHeadError) {
+        if let upstream = exchange.upstream {
+            exchange.upstream = nil
+            upstream.abort()
+        }
+        if exchange.responseHeadSent {
+            closeNow()
+        } else {
+            respondLocally(.error(error), forceClose: true)
+        }
+    }
+
+    /// Ends the exchange once both the request and the response are complete.
+    func finishExchange() {
+        let keepAlive = exchange.clientKeepAlive && !exchange.closeAfterResponse && !quiescing
+        exchange = Exchange()
+        guard keepAlive else {
+            closeAfterFlush()
+            return
+        }
+        state = .awaitingHead
+        arm(.idle, after: runtime.clientIdleTimeout)
+        if gate.open(.pipelineFull), let context { context.read() }
+        if !isProcessing { process() }
+    }
+
+    /// Flushes what is queued, then closes (TLS close_notify included).
+    func closeAfterFlush() {
+        guard let context, state != .closed, state != .closing else { return }
+        state = .closing
+        received = nil
+        clientNeedsFlush = false
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
+    func closeNow() {
+        guard let context, state != .closed else { return }
+        state = .closing
+        received = nil
+        context.close(promise: nil)
+    }
+}
+
+@available(*, unavailable)
+extension EdgeConnectionHandler: Sendable {}

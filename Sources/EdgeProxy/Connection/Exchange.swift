@@ -1,0 +1,42 @@
+import Policy
+
+/// Per-request state of one client exchange, reset for every request on a connection.
+///
+/// Lives inside `EdgeConnectionHandler` by value, so an exchange allocates nothing of its own.
+struct Exchange {
+    var requestID = RequestID()
+    var isHEAD = false
+    /// The client allows keep-alive and nothing forces a close.
+    var clientKeepAlive = true
+    var route: Route?
+    /// Index into `EdgeRuntime.endpoints` / the loop's pools.
+    var endpointIndex = -1
+    var requestDecoder = BodyDecoder(framing: .none, maxChunkLineBytes: 1024, maxTrailerBytes: 0)
+    var requestBodyBytes: Int64 = 0
+    var bodyLimit: Int64 = 0
+    var requestComplete = false
+    /// Chunked toward the upstream (the client sent chunked).
+    var upstreamChunked = false
+    var upstreamChunker = ChunkedEncoder()
+    var upstream: UpstreamConnection?
+    var responseHeadSent = false
+    var responseComplete = false
+    var clientFraming: HeadRewriter.ClientFraming = .none
+    var clientChunker = ChunkedEncoder()
+    /// Close the client connection once the response is written.
+    var closeAfterResponse = false
+    /// Bytes of a locally answered request's body still to be read and dropped.
+    var discardBudget: Int64 = 0
+}
+
+/// What a connection's single timer is currently guarding.
+enum ConnectionTimeout {
+    /// Waiting for the next request on a kept-alive connection: close quietly.
+    case idle
+    /// A request head has started (or the connection is new): 408 and close when it expires.
+    case headerRead
+    /// Request sent; waiting for the response head: 504.
+    case upstreamResponse
+    /// Bodies streaming: no progress either way for too long aborts the exchange.
+    case streamIdle
+}

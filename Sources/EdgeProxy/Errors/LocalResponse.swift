@@ -1,0 +1,128 @@
+import NIOCore
+
+/// A response the edge writes itself (errors, health, preflight): one JSON shape everywhere.
+///
+/// The body is `{"error": {"code", "message", "type", …details}}` — the shape SDKs already parse.
+struct LocalResponse {
+    var status: Int
+    var contentType: StaticString = "application/json"
+    var body: String
+    var extraHeaders: [(String, String)] = []
+
+    /// A JSON error with the given status and code. `details` are extra members of `error` (numbers or strings).
+    static func error(status: Int, code: String, message: String, details: [(String, JSONScalar)] = []) -> LocalResponse {
+        var json = "{\"error\":{\"code\":"
+        json += jsonString(code)
+        json += ",\"message\":"
+        json += jsonString(message)
+        json += ",\"type\":"
+        json += jsonString(errorType(status: status))
+        for (key, value) in details {
+            json += ",\(jsonString(key)):"
+            switch value {
+            case .int(let n): json += String(n)
+            case .string(let s): json += jsonString(s)
+            }
+        }
+        json += "}}"
+        return LocalResponse(status: status, body: json)
+    }
+
+    static func error(_ e: HTTPHeadError) -> LocalResponse {
+        error(status: e.status, code: e.code.description, message: e.message.description)
+    }
+
+    /// The `type` member: who is at fault, in the vocabulary of OpenAI-style SDKs.
+    static func errorType(status: Int) -> String {
+        switch status {
+        case 401: return "authentication_error"
+        case 402: return "billing_error"
+        case 403: return "permission_error"
+        case 429: return "rate_limit_error"
+        case 400..<500: return "invalid_request_error"
+        case 502, 504: return "upstream_error"
+        default: return "api_error"
+        }
+    }
+
+    /// Serialises the whole response (head and body) into one buffer.
+    func encode(requestID: RequestID, closeConnection: Bool, isHEAD: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 256 + body.utf8.count)
+        buffer.writeStaticString("HTTP/1.1 ")
+        buffer.writeString(String(status))
+        buffer.writeStaticString(" ")
+        buffer.writeString(Self.reasonPhrase(status))
+        buffer.writeStaticString("\r\nContent-Type: ")
+        buffer.writeStaticString(contentType)
+        buffer.writeStaticString("\r\nContent-Length: ")
+        buffer.writeString(String(body.utf8.count))
+        buffer.writeStaticString("\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nX-Request-Id: ")
+        requestID.write(into: &buffer)
+        buffer.writeStaticString("\r\n")
+        for (name, value) in extraHeaders {
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(value)
+            buffer.writeStaticString("\r\n")
+        }
+        if closeConnection { buffer.writeStaticString("Connection: close\r\n") }
+        buffer.writeStaticString("\r\n")
+        if !isHEAD { buffer.writeString(body) }
+        return buffer
+    }
+
+    static func reasonPhrase(_ status: Int) -> String {
+        switch status {
+        case 100: return "Continue"
+        case 200: return "OK"
+        case 201: return "Created"
+        case 204: return "No Content"
+        case 302: return "Found"
+        case 303: return "See Other"
+        case 304: return "Not Modified"
+        case 400: return "Bad Request"
+        case 401: return "Unauthorized"
+        case 402: return "Payment Required"
+        case 403: return "Forbidden"
+        case 404: return "Not Found"
+        case 405: return "Method Not Allowed"
+        case 408: return "Request Timeout"
+        case 409: return "Conflict"
+        case 413: return "Content Too Large"
+        case 417: return "Expectation Failed"
+        case 429: return "Too Many Requests"
+        case 431: return "Request Header Fields Too Large"
+        case 500: return "Internal Server Error"
+        case 501: return "Not Implemented"
+        case 502: return "Bad Gateway"
+        case 503: return "Service Unavailable"
+        case 504: return "Gateway Timeout"
+        default: return "Status \(status)"
+        }
+    }
+
+    /// Escapes a string as a JSON string literal.
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case let c where c.value < 0x20:
+                let hex = String(c.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
+
+/// A number or string detail in a JSON error body (e.g. `required`, `balance`).
+enum JSONScalar {
+    case int(Int64)
+    case string(String)
+}

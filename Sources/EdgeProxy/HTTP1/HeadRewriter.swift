@@ -1,0 +1,155 @@
+import NIOCore
+
+/// Splices rewritten heads: copies the kept header lines byte for byte, drops what must not cross
+/// the edge, and appends what the edge sets. Bodies never pass through here.
+enum HeadRewriter {
+    /// The request head sent upstream.
+    ///
+    /// Dropped: Host (replaced), hop-by-hop fields and those named by Connection, Content-Length
+    /// and Transfer-Encoding (re-framed), Expect (the edge answers 100-continue itself),
+    /// X-Request-Id / X-Forwarded-* (set by the edge, so a client cannot spoof them) and, toward an
+    /// upstream with its own credential, the client's Cookie and Authorization.
+    static func upstreamRequestHead(
+        _ head: RequestHead, upstreamPath: [UInt8]?, endpoint: UpstreamEndpoint,
+        requestID: RequestID, forwardedFor: [UInt8], allocator: ByteBufferAllocator
+    ) -> ByteBuffer {
+        var out = allocator.buffer(capacity: head.bytes.readableBytes + 192 + (endpoint.credentialLine?.count ?? 0))
+        let stripCredentials = endpoint.stripsClientCredentials
+        head.withBytes { b in
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: b[0..<head.methodEnd]))
+            out.writeInteger(HTTPBytes.sp)
+            out.writeBytes(endpoint.basePath)
+            if let mapped = upstreamPath {
+                out.writeBytes(mapped)
+                out.writeBytes(UnsafeRawBufferPointer(rebasing: b[head.pathEnd..<head.targetEnd]))
+            } else {
+                out.writeBytes(UnsafeRawBufferPointer(rebasing: b[head.targetStart..<head.targetEnd]))
+            }
+            out.writeStaticString(" HTTP/1.1\r\n")
+            out.writeBytes(endpoint.hostHeaderLine)
+            for field in head.fields {
+                switch field.known {
+                case .host, .contentLength, .expect, .xRequestID, .xForwardedFor, .xForwardedProto:
+                    continue
+                case .cookie where stripCredentials, .authorization where stripCredentials:
+                    continue
+                default:
+                    if field.known.isHopByHop || field.listedInConnection { continue }
+                }
+                out.writeBytes(UnsafeRawBufferPointer(rebasing: b[Int(field.nameStart)..<Int(field.valueEnd)]))
+                out.writeStaticString("\r\n")
+            }
+        }
+        if let credential = endpoint.credentialLine { out.writeBytes(credential) }
+        out.writeStaticString("X-Request-Id: ")
+        requestID.write(into: &out)
+        out.writeStaticString("\r\n")
+        out.writeBytes(forwardedFor)
+        out.writeStaticString("X-Forwarded-Proto: https\r\n")
+        switch head.framing {
+        case .contentLength(let n):
+            out.writeStaticString("Content-Length: ")
+            writeDecimal(n, into: &out)
+            out.writeStaticString("\r\n")
+        case .chunked:
+            out.writeStaticString("Transfer-Encoding: chunked\r\n")
+        case .none, .untilClose:
+            switch head.method {
+            case .post, .put, .patch: out.writeStaticString("Content-Length: 0\r\n")
+            default: break
+            }
+        }
+        out.writeStaticString("\r\n")
+        return out
+    }
+
+    /// How the response body is framed toward the client.
+    enum ClientFraming {
+        case none
+        case contentLength(Int64)
+        case chunked
+        /// HTTP/1.0 client and a close-delimited upstream body: close after it.
+        case untilClose
+    }
+
+    /// Chooses the client-side framing for an upstream response.
+    static func clientFraming(for response: ResponseHead, clientIsHTTP10: Bool) -> ClientFraming {
+        switch response.framing {
+        case .none: return .none
+        case .contentLength(let n): return .contentLength(n)
+        case .chunked, .untilClose: return clientIsHTTP10 ? .untilClose : .chunked
+        }
+    }
+
+    /// The response head sent to the client. `extraLines` are complete `Name: value\r\n` lines.
+    static func clientResponseHead(
+        _ r: ResponseHead, framing: ClientFraming, requestID: RequestID, isHEAD: Bool,
+        closeConnection: Bool, clientIsHTTP10: Bool, extraLines: ByteBuffer?, allocator: ByteBufferAllocator
+    ) -> ByteBuffer {
+        var out = allocator.buffer(capacity: r.bytes.readableBytes + 128 + (extraLines?.readableBytes ?? 0))
+        r.bytes.withUnsafeReadableBytes { b in
+            out.writeStaticString("HTTP/1.1 ")
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: b[9..<12]))
+            out.writeInteger(HTTPBytes.sp)
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: b[r.reasonStart..<r.reasonEnd]))
+            out.writeStaticString("\r\n")
+            for field in r.fields {
+                switch field.known {
+                case .contentLength, .xRequestID, .xTokensPrefixed: continue
+                default: if field.known.isHopByHop || field.listedInConnection { continue }
+                }
+                out.writeBytes(UnsafeRawBufferPointer(rebasing: b[Int(field.nameStart)..<Int(field.valueEnd)]))
+                out.writeStaticString("\r\n")
+            }
+        }
+        switch framing {
+        case .contentLength(let n):
+            out.writeStaticString("Content-Length: ")
+            writeDecimal(n, into: &out)
+            out.writeStaticString("\r\n")
+        case .chunked:
+            out.writeStaticString("Transfer-Encoding: chunked\r\n")
+        case .none:
+            if let declared = r.summary.contentLength, isHEAD || r.status == 304 {
+                out.writeStaticString("Content-Length: ")
+                writeDecimal(declared, into: &out)
+                out.writeStaticString("\r\n")
+            } else if r.status != 204 && r.status != 304 && !isHEAD {
+                out.writeStaticString("Content-Length: 0\r\n")
+            }
+        case .untilClose:
+            break
+        }
+        out.writeStaticString("X-Request-Id: ")
+        requestID.write(into: &out)
+        out.writeStaticString("\r\n")
+        if var extra = extraLines { out.writeBuffer(&extra) }
+        if closeConnection {
+            out.writeStaticString("Connection: close\r\n")
+        } else if clientIsHTTP10 {
+            out.writeStaticString("Connection: keep-alive\r\n")
+        }
+        out.writeStaticString("\r\n")
+        return out
+    }
+
+    static func writeDecimal(_ value: Int64, into buffer: inout ByteBuffer) {
+        if value < 10 {
+            buffer.writeInteger(UInt8(ascii: "0") + UInt8(value))
+            return
+        }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var v = value
+        withUnsafeMutableBytes(of: &digits) { d in
+            while v > 0 {
+                d[19 - count] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+                count += 1
+            }
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: d[(20 - count)...]))
+        }
+    }
+}

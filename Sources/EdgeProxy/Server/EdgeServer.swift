@@ -1,0 +1,129 @@
+public import Logging
+import NIOCore
+import NIOExtras
+import NIOPosix
+import NIOSSL
+public import Policy
+
+/// Settings to start an `EdgeServer` with: the policy, the environment, and where to listen.
+public struct EdgeServerConfiguration: Sendable {
+    public var policy: EdgePolicy
+    public var environment: EdgeEnvironment
+    /// TLS listener host and port (port 0 picks a free one).
+    public var host: String
+    public var port: Int
+    public var certificatePath: String
+    public var keyPath: String
+    public var logger: Logger
+
+    public init(policy: EdgePolicy, environment: EdgeEnvironment, host: String, port: Int,
+                certificatePath: String, keyPath: String, logger: Logger) {
+        self.policy = policy
+        self.environment = environment
+        self.host = host
+        self.port = port
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
+        self.logger = logger
+    }
+}
+
+/// The running TLS listener: accepts connections and gives each an `EdgeConnectionHandler` wired
+/// to the upstream pools of its own event loop.
+public final class EdgeServer: Sendable {
+    let group: MultiThreadedEventLoopGroup
+    private let serverChannel: any Channel
+    private let quiesce: ServerQuiescingHelper
+    private let runtime: EdgeRuntime
+    private let poolsByLoop: [(loop: any EventLoop, pools: NIOLoopBound<UpstreamPools>)]
+    /// The bound port (useful with port 0).
+    public let port: Int
+
+    private init(group: MultiThreadedEventLoopGroup, serverChannel: any Channel, quiesce: ServerQuiescingHelper,
+                 runtime: EdgeRuntime, poolsByLoop: [(loop: any EventLoop, pools: NIOLoopBound<UpstreamPools>)]) {
+        self.group = group
+        self.serverChannel = serverChannel
+        self.quiesce = quiesce
+        self.runtime = runtime
+        self.poolsByLoop = poolsByLoop
+        self.port = serverChannel.localAddress?.port ?? 0
+    }
+
+    /// Binds the listener and starts serving.
+    public static func start(_ configuration: EdgeServerConfiguration) async throws -> EdgeServer {
+        let runtime = try EdgeRuntime(policy: configuration.policy, environment: configuration.environment, logger: configuration.logger)
+        let tls = try ServerTLS.makeContext(certificatePath: configuration.certificatePath, keyPath: configuration.keyPath)
+        let threads = configuration.policy.server.eventLoops > 0 ? configuration.policy.server.eventLoops : System.coreCount
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        var poolsByLoop: [(loop: any EventLoop, pools: NIOLoopBound<UpstreamPools>)] = []
+        for loop in group.makeIterator() {
+            let pools = try await loop.submit { NIOLoopBound(UpstreamPools(runtime: runtime, eventLoop: loop), eventLoop: loop) }.get()
+            poolsByLoop.append((loop, pools))
+        }
+        let lookup = poolsByLoop
+        let quiesce = ServerQuiescingHelper(group: group)
+        do {
+            let channel = try await ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 1024)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
+                    }
+                }
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.writeBufferWaterMark, value: .init(low: 64 * 1024, high: 256 * 1024))
+                .childChannelOption(.maxMessagesPerRead, value: 16)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        guard let pools = lookup.first(where: { $0.loop === channel.eventLoop })?.pools.value else {
+                            throw ChannelError.inappropriateOperationForState
+                        }
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                        try channel.pipeline.syncOperations.addHandler(EdgeConnectionHandler(runtime: runtime, pools: pools))
+                    }
+                }
+                .bind(host: configuration.host, port: configuration.port)
+                .get()
+            return EdgeServer(group: group, serverChannel: channel, quiesce: quiesce, runtime: runtime, poolsByLoop: poolsByLoop)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    /// Stops accepting, lets in-flight exchanges finish for up to `grace`, then closes the rest.
+    public func shutdown(grace: Duration) async {
+        let promise = group.next().makePromise(of: Void.self)
+        quiesce.initiateShutdown(promise: promise)
+        let done = promise.futureResult
+        let group = self.group
+        await withTaskGroup(of: Bool.self) { tasks in
+            tasks.addTask {
+                try? await done.get()
+                return true
+            }
+            tasks.addTask {
+                try? await Task.sleep(for: grace)
+                return false
+            }
+            let quiescedInTime = await tasks.next() ?? true
+            tasks.cancelAll()
+            if !quiescedInTime {
+                runtime.logger.warning("shutdown grace period over; closing remaining connections")
+                // Closing the loops closes every channel, which completes the quiescing promise.
+                try? await group.shutdownGracefully()
+            }
+        }
+        for entry in poolsByLoop {
+            try? await entry.loop.submit { entry.pools.value.closeIdle() }.get()
+        }
+        try? await group.shutdownGracefully()
+    }
+
+    /// Closes immediately (tests and failed starts).
+    public func close() async {
+        try? await serverChannel.close()
+        try? await group.shutdownGracefully()
+    }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import EdgeProxy
+import Logging
+import Policy
+import Foundation
+import ServiceLifecycle
+import UnixSignals
+
+/// `edgeproxy serve`: runs the TLS edge until SIGTERM/SIGINT, then drains and exits 0.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the edge proxy (TLS listener, routing, streaming to upstreams).")
+
+    @Option(name: .long, help: "Policy file (default: $EDGE_CONFIG or policies/default.yaml).")
+    var config: String?
+
+    func run() async throws {
+        lineBufferStandardOutput()
+        var environment = EdgeEnvironment.load()
+        let logger = Logger(label: "edgeproxy")
+        var services: [any Service] = []
+
+        // Offline default: no Recraft credentials → a local stand-in plays Recraft (and the app).
+        var standIn: RecraftStandIn? = nil
+        if environment.recraftAPIToken == nil && environment.recraftAPIURL == nil {
+            let started = try await RecraftStandIn.start(.init(host: "127.0.0.1", port: 0))
+            environment.values["RECRAFT_API_URL"] = started.baseURL
+            environment.values["RECRAFT_API_TOKEN"] = "offline-stand-in-token"
+            if environment.appURL == nil { environment.values["NEXT_PUBLIC_APP_URL"] = started.baseURL }
+            standIn = started
+            print("""
+            ┌──────────────────────────────────────────────────────────────────────────┐
+            │ OFFLINE DEMO MODE: RECRAFT_API_TOKEN is not set.                         │
+            │ Requests go to a local STAND-IN for Recraft at \(started.baseURL.padding(toLength: 26, withPad: " ", startingAt: 0))│
+            │ Set RECRAFT_API_TOKEN (and optionally RECRAFT_API_URL) for the real API. │
+            └──────────────────────────────────────────────────────────────────────────┘
+            """)
+        }
+
+        let path = config ?? PolicyLoader.defaultPath(environment: environment)
+        let policy: EdgePolicy
+        do {
+            policy = try PolicyLoader.load(path: path, environment: environment)
+        } catch {
+            printError("\(path): invalid policy: \(error)")
+            throw ExitCode(2)
+        }
+        guard let listen = ListenAddress(environment.listen) else {
+            printError("EDGE_LISTEN=\(environment.listen) is not host:port")
+            throw ExitCode(2)
+        }
+
+        let certificatePath: String, keyPath: String
+        switch (environment.tlsCertificatePath, environment.tlsKeyPath) {
+        case (let cert?, let key?):
+            (certificatePath, keyPath) = (cert, key)
+        case (nil, nil):
+            let files = try DevelopmentCertificate.ensure(in: environment.dataDirectory)
+            (certificatePath, keyPath) = (files.certificatePath, files.keyPath)
+            print("\(files.created ? "Created" : "Using") a self-signed development certificate: \(files.certificatePath)")
+        default:
+            printError("Set both EDGE_TLS_CERT and EDGE_TLS_KEY, or neither (a development certificate is then created).")
+            throw ExitCode(2)
+        }
+
+        let server = try await EdgeServer.start(EdgeServerConfiguration(
+            policy: policy, environment: environment, host: listen.host, port: listen.port,
+            certificatePath: certificatePath, keyPath: keyPath, logger: logger))
+        let shownHost = listen.host == "0.0.0.0" || listen.host == "::" ? "localhost" : listen.host
+        print("Recraftor Edge listening on https://\(shownHost):\(server.port) (policy \(path))")
+        print("Try: curl --cacert \(certificatePath) https://\(shownHost):\(server.port)/healthz")
+        services.append(EdgeService(server: server, grace: .milliseconds(Int64(policy.server.shutdownGraceSeconds * 1000))))
+
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+        if let standIn { try? await standIn.shutdown() }
+        print("Recraftor Edge stopped.")
+    }
+}
