@@ -170,6 +170,30 @@ import Testing
         }
     }
 
+    @Test func plainStandInFramesContinueHeadAndClose() async throws {
+        let standIn = try await RecraftStandIn.start(.init())
+        #expect(!standIn.isTLS && standIn.baseURL == "http://127.0.0.1:\(standIn.port)")
+        let raw = try await RawTLSClient.connect(port: standIn.port, tls: nil)
+        try await raw.write(
+            "POST /v1/styles HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+        let interim = await raw.read(untilContains: "HTTP/1.1 100 Continue\r\n\r\n")
+        #expect(interim.text == "HTTP/1.1 100 Continue\r\n\r\n")
+        try await raw.write("hello")
+        _ = await raw.read(untilContains: "HTTP/1.1 200 OK")
+        try await raw.write("HEAD /download?bytes=10 HTTP/1.1\r\nHost: x\r\n\r\n")
+        try await raw.write("GET /some/page HTTP/1.1\r\nHost: x\r\nX-StandIn-Close: 1\r\n\r\n")
+        let all = await raw.readUntilClose()
+        #expect(all.isClosed)
+        let responses = all.text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { String($0) }
+        try #require(responses.count == 4)
+        #expect(responses[2].hasPrefix("200 OK") && responses[2].contains("content-length: 10\r\n"))
+        #expect(responses[2].hasSuffix("\r\n\r\n"))  // HEAD: framing kept, no body
+        #expect(responses[3].contains("connection: close") && responses[3].contains("Recraftor app (stand-in)"))
+        #expect(standIn.requests.map(\.path) == ["/v1/styles", "/download?bytes=10", "/some/page"])
+        #expect(standIn.requests.first?.bodyByteCount == 5)
+        try await standIn.shutdown()
+    }
+
     /// Polls `condition` until it holds or `timeout` passes.
     private func eventually(timeout: Duration = .seconds(2), _ condition: () -> Bool) async -> Bool {
         let deadline = ContinuousClock.now.advanced(by: timeout)
