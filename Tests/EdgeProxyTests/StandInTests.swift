@@ -71,6 +71,10 @@ import Testing
             #expect(recorded.bodySHA256 == upload.sentSHA256)
             #expect(recorded.header("x-custom-header") == "Value One")
             #expect(recorded.isComplete)
+
+            let chunked = try await client.sendGenerated(path: "/echo", bodyBytes: 1_000_001, seed: 1, chunked: true, pieceBytes: 10_000)
+            #expect(try chunked.response.jsonObject()["sha256"] as? String == RecraftStandIn.downloadSHA256(bytes: 1_000_001, seed: 1))
+            #expect(standIn.requests.last?.header("transfer-encoding") == "chunked")
         }
     }
 
