@@ -302,7 +302,11 @@ final class EdgeConnectionHandler: ChannelDuplexHandler {
         state = .awaitingHead
         arm(.idle, after: runtime.clientIdleTimeout)
         if gate.open(.pipelineFull), let context { context.read() }
-        if !isProcessing { process() }
+        if !isProcessing {
+            // Called from an upstream event: serve what is pipelined now, and send what it wrote.
+            process()
+            flushPending()
+        }
     }
 
     /// Flushes what is queued, then closes (TLS close_notify included).

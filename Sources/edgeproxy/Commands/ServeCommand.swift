@@ -15,7 +15,6 @@ struct ServeCommand: AsyncParsableCommand {
     var config: String?
 
     func run() async throws {
-        lineBufferStandardOutput()
         var environment = EdgeEnvironment.load()
         let logger = Logger(label: "edgeproxy")
         var services: [any Service] = []
@@ -69,6 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
         let shownHost = listen.host == "0.0.0.0" || listen.host == "::" ? "localhost" : listen.host
         print("Recraftor Edge listening on https://\(shownHost):\(server.port) (policy \(path))")
         print("Try: curl --cacert \(certificatePath) https://\(shownHost):\(server.port)/healthz")
+        flushStandardOutput()
         services.append(EdgeService(server: server, grace: .milliseconds(Int64(policy.server.shutdownGraceSeconds * 1000))))
 
         let group = ServiceGroup(configuration: .init(

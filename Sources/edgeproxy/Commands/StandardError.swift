@@ -9,7 +9,7 @@ func writeToStandardError(_ pointer: UnsafePointer<UInt8>, _ count: Int) -> Int 
     write(2, pointer, count)
 }
 
-/// Makes stdout line-buffered so banners appear at once when piped to a log.
-func lineBufferStandardOutput() {
-    setvbuf(stdout, nil, _IOLBF, 0)
+/// Flushes stdout (and every other C stream) so banners appear at once when piped to a log.
+func flushStandardOutput() {
+    fflush(nil)
 }
