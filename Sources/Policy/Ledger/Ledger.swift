@@ -1,0 +1,198 @@
+public import Foundation
+
+/// The token ledger on an embedded LMDB environment: accounts, sessions, API keys, balances, holds and
+/// transactions. One `Ledger` per process and data directory; several processes may share a directory.
+///
+/// Threading:
+/// - **Reads** on the hot path go through a `LedgerReader` (one per event loop, not `Sendable`).
+/// - **Writes** go to one group-commit writer thread. The callback APIs (`hold`, `charge`, `release`,
+///   `grant`, `touchSession`) never block; their completions run **on the writer thread** after the
+///   batch commits — hop to your event loop from there and do nothing slow inside.
+/// - The remaining APIs block the calling thread until the writer has committed (or read directly).
+///   They are for the CLI and off-loop portal handlers: never call them on an event loop, and never from
+///   a completion (on the writer thread they fail with `unavailable` rather than deadlock).
+public final class Ledger: Sendable {
+    /// The data directory.
+    public let directory: String
+    /// The plan catalog renewals are computed with.
+    public let plans: PlanCatalog
+    /// Whether commits are fsynced (`ledger.durable`).
+    public let durable: Bool
+    /// Holds released at open because their processes had died: (processes, holds, tokens).
+    public let recoveredAtOpen: (processes: Int, holds: Int, tokens: Int64)
+
+    let environment: LMDBEnvironment
+    let schema: LedgerSchema
+    let clock: LedgerClock
+    let options: LedgerOptions
+    let instance: UInt64
+    let writer: LedgerWriter
+
+    private init(directory: String, plans: PlanCatalog, durable: Bool, recovered: (Int, Int, Int64), environment: LMDBEnvironment,
+                 schema: LedgerSchema, clock: LedgerClock, options: LedgerOptions, instance: UInt64, writer: LedgerWriter) {
+        self.directory = directory
+        self.plans = plans
+        self.durable = durable
+        self.recoveredAtOpen = recovered
+        self.environment = environment
+        self.schema = schema
+        self.clock = clock
+        self.options = options
+        self.instance = instance
+        self.writer = writer
+    }
+
+    /// Opens (creating if needed) the ledger in `directory`, registers this process, releases the holds
+    /// of processes that died, and starts the writer thread.
+    ///
+    /// - Parameters:
+    ///   - directory: The data directory (created with mode 0700 when missing).
+    ///   - settings: Map size and durability from the policy's `ledger` section. With `durable: false` the
+    ///     environment runs with `MDB_NOSYNC` and the writer flushes every `options.lazySyncInterval`
+    ///     seconds: a process crash loses nothing, a power loss or kernel crash may lose the last interval
+    ///     of commits (and, on file systems that reorder writes, can damage the file).
+    ///   - plans: The plan catalog.
+    ///   - clock: The time source (tests inject one).
+    ///   - options: Batch size and session tuning.
+    @available(*, noasync, message: "opening blocks on disk I/O and LMDB's write lock")
+    public static func open(directory: String, settings: LedgerSettings, plans: PlanCatalog, clock: LedgerClock = .system,
+                            options: LedgerOptions = .standard) throws(LedgerError) -> Ledger {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw LedgerError(code: .io, operation: "create data directory", message: "cannot create \(directory): \(error.localizedDescription)")
+        }
+        var flags: LMDBEnvironmentFlags = [.noTLS, .noReadAhead]
+        if !settings.durable { flags.insert(.noSync) }
+        let environment = try LMDBEnvironment(directory: directory, mapSize: settings.mapSizeMiB << 20, maxReaders: UInt32(options.maxReaders),
+                                              maxDatabases: LedgerSchema.databaseCount, flags: flags)
+        try environment.clearStaleReaders()
+        let nowMs = clock.now().ledgerMilliseconds
+        let (schema, instance, recovered) = try environment.write { (txn) throws(LedgerError) in
+            let schema = try LedgerSchema(environment: environment, txn: txn)
+            try schema.checkFormat(in: txn)
+            var batch = LedgerBatch(rawTransaction: txn.handle, schema: schema, plans: plans, nowMs: nowMs, instance: 0)
+            let instance = try batch.registerProcess(ProcessIdentity.current(nowMs: nowMs))
+            let recovered = try batch.releaseHolds(ofDeadProcessesAnd: nil)
+            try batch.flush()
+            return (schema, instance, recovered)
+        }
+        let writer = LedgerWriter(environment: environment, schema: schema, plans: plans, clock: clock, instance: instance,
+                                  maxBatchSize: options.maxBatchSize, lazySyncInterval: settings.durable ? nil : options.lazySyncInterval)
+        writer.start()
+        return Ledger(directory: directory, plans: plans, durable: settings.durable, recovered: recovered, environment: environment,
+                      schema: schema, clock: clock, options: options, instance: instance, writer: writer)
+    }
+
+    /// Stops the writer after it finished the queued work, releases this process's open holds and
+    /// deregisters the process. Idempotent; `deinit` calls it. Mutations submitted afterwards fail with
+    /// `unavailable`. Readers keep working until they are released.
+    public func close() { writer.stop() }
+
+    deinit { writer.stop() }
+
+    /// A reader for one thread (an event loop): reuses one LMDB read transaction (reset/renew).
+    public func makeReader() throws(LedgerError) -> LedgerReader {
+        try LedgerReader(environment: environment, schema: schema, plans: plans, refreshIntervalMs: Int64(options.sessionRefreshInterval * 1000))
+    }
+
+    // MARK: Hot-path writes (callbacks on the writer thread)
+
+    /// Reserves `amount` tokens if the user's available balance covers them.
+    ///
+    /// - Parameters:
+    ///   - userId: Whose tokens.
+    ///   - amount: Tokens to reserve (> 0).
+    ///   - requestId: Recorded with the charge (truncated to 255 bytes).
+    ///   - actor: Who spends, e.g. `key:<id>` or `session`; recorded with the charge.
+    ///   - completion: On the writer thread, after commit: the receipt, or `insufficientTokens` (with
+    ///     `error.insufficient` carrying `required` and `available`), `unknownUser`, `invalidAmount`, or a storage fault.
+    public func hold(userId: UserID, amount: Int64, requestId: String, actor: String = "",
+                     completion: @escaping @Sendable (Result<HoldReceipt, LedgerError>) -> Void) {
+        writer.submit(.hold(userId: userId.rawValue, amount: amount, requestId: requestId, actor: actor, completion: completion))
+    }
+
+    /// Charges a hold for `operation`: `amount` tokens (default: all held; the rest is released).
+    /// Fails with `holdAlreadySettled` when the hold was charged or released before.
+    public func charge(holdId: HoldID, operation: String, amount: Int64? = nil,
+                       completion: @escaping @Sendable (Result<ChargeReceipt, LedgerError>) -> Void) {
+        writer.submit(.charge(holdId: holdId.rawValue, operation: operation, amount: amount, completion: completion))
+    }
+
+    /// Releases a hold unspent. Fails with `holdAlreadySettled` when it was charged or released before.
+    public func release(holdId: HoldID, completion: @escaping @Sendable (Result<ReleaseReceipt, LedgerError>) -> Void) {
+        writer.submit(.release(holdId: holdId.rawValue, completion: completion))
+    }
+
+    /// Adds `amount` (> 0) tokens to a balance, recorded as a `grant` with `reason` and `actor`.
+    public func grant(userId: UserID, amount: Int64, reason: String, actor: String,
+                      completion: @escaping @Sendable (Result<LedgerTransaction, LedgerError>) -> Void) {
+        submit(completion: completion) { (batch) throws(LedgerError) in
+            try batch.credit(userId: userId.rawValue, delta: amount, kind: .grant, reason: reason, actor: actor)
+        }
+    }
+
+    /// Slides a session's expiry (call when `Principal.sessionRefreshDue`); the result is the new
+    /// expiry, or nil when the session is gone or expired.
+    public func touchSession(tokenHash: SHA256Digest, completion: @escaping @Sendable (Result<Date?, LedgerError>) -> Void) {
+        submit(completion: completion) { (batch) throws(LedgerError) in
+            try batch.touchSession(tokenHash: tokenHash).map { Date(ledgerMilliseconds: $0) }
+        }
+    }
+
+    /// Queues `body` for the writer; `completion` runs on the writer thread after the commit.
+    func submit<Value: Sendable>(completion: @escaping @Sendable (Result<Value, LedgerError>) -> Void,
+                                 _ body: @escaping @Sendable (inout LedgerBatch) throws(LedgerError) -> Value) {
+        writer.submit(.job(ClosureJob(body, completion: completion)))
+    }
+
+    /// Runs `body` on the writer and blocks until its batch committed.
+    @available(*, noasync)
+    func perform<Value: Sendable>(_ body: @escaping @Sendable (inout LedgerBatch) throws(LedgerError) -> Value) throws(LedgerError) -> Value {
+        guard !writer.isCurrentThread else {
+            throw LedgerError(code: .unavailable, operation: "perform", message: "a blocking ledger call was made on the writer thread")
+        }
+        let box = BlockingResult<Value>()
+        submit(completion: { box.set($0) }, body)
+        return try box.wait().get()
+    }
+
+    /// Blocks until `start` delivers a result through its callback.
+    @available(*, noasync)
+    func waitFor<Value: Sendable>(_ start: (@escaping @Sendable (Result<Value, LedgerError>) -> Void) -> Void) throws(LedgerError) -> Value {
+        guard !writer.isCurrentThread else {
+            throw LedgerError(code: .unavailable, operation: "wait", message: "a blocking ledger call was made on the writer thread")
+        }
+        let box = BlockingResult<Value>()
+        start { box.set($0) }
+        return try box.wait().get()
+    }
+
+    /// Commits and mutations the writer has applied so far (mutations ÷ commits is the mean batch size).
+    public var writerStatistics: LedgerWriterStatistics { writer.currentStatistics }
+
+    /// The current time in storage units.
+    var nowMs: Int64 { clock.now().ledgerMilliseconds }
+}
+
+/// A one-shot result a blocked thread waits for.
+///
+/// `@unchecked Sendable`: `result` is only read and written with `condition` locked.
+final class BlockingResult<Value: Sendable>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var result: Result<Value, LedgerError>?
+
+    func set(_ value: Result<Value, LedgerError>) {
+        condition.lock()
+        result = value
+        condition.signal()
+        condition.unlock()
+    }
+
+    func wait() -> Result<Value, LedgerError> {
+        condition.lock()
+        defer { condition.unlock() }
+        while result == nil { condition.wait() }
+        return result!
+    }
+}

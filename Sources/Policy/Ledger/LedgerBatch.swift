@@ -1,0 +1,119 @@
+import Foundation
+
+/// The state of one write transaction of the group-commit writer: the transaction, the time of the
+/// batch, and caches that let many mutations of one batch share a balance read and write.
+///
+/// Balances are read at most once per batch (fresh from LMDB inside the write transaction, so decisions
+/// see every other process's commits) and written back once by `flush()`. Lazy renewal happens here, the
+/// first time a batch touches a balance whose period has ended.
+///
+/// Discipline for mutations: check everything that can refuse *before* the first write. `writes` counts
+/// writes made on behalf of mutations (renewals excluded, as they are complete on their own); the writer
+/// treats a refusal after a write as a fault and re-runs each mutation of the batch in its own transaction.
+struct LedgerBatch: ~Copyable {
+    let rawTransaction: OpaquePointer
+    let schema: LedgerSchema
+    let plans: PlanCatalog
+    let nowMs: Int64
+    /// This process's instance number (owner of the holds it creates).
+    let instance: UInt64
+    /// Writes done on behalf of mutations.
+    var writes = 0
+
+    private var balances: [UInt64: CachedBalance] = [:]
+    private var nextHold: UInt64?
+    private var nextHoldDirty = false
+
+    private struct CachedBalance {
+        var record: BalanceRecord
+        var dirty: Bool
+    }
+
+    init(rawTransaction: OpaquePointer, schema: LedgerSchema, plans: PlanCatalog, nowMs: Int64, instance: UInt64) {
+        self.rawTransaction = rawTransaction
+        self.schema = schema
+        self.plans = plans
+        self.nowMs = nowMs
+        self.instance = instance
+    }
+
+    /// The batch's transaction.
+    var txn: LMDBTransaction { LMDBTransaction(handle: rawTransaction) }
+
+    /// The user's balance as of this batch, with due renewals applied (and recorded); nil for no such user.
+    mutating func balance(_ userId: UInt64) throws(LedgerError) -> BalanceRecord? {
+        if let cached = balances[userId] { return cached.record }
+        guard var record = try txn.get(schema.balances, userId, { (bytes) throws(LedgerError) in try BalanceRecord(bytes) }) else {
+            return nil
+        }
+        var dirty = false
+        if nowMs >= record.periodEndMs {
+            let before = record
+            for transaction in PlanRenewal.renewIfDue(&record, plans: plans, nowMs: nowMs) {
+                try putTransaction(transaction, userId: userId, record: &record)
+            }
+            dirty = record != before
+        }
+        balances[userId] = CachedBalance(record: record, dirty: dirty)
+        return record
+    }
+
+    /// Replaces the cached balance of `userId`; written by `flush()`.
+    mutating func setBalance(_ record: BalanceRecord, userId: UInt64) {
+        balances[userId] = CachedBalance(record: record, dirty: true)
+        writes += 1
+    }
+
+    /// Seeds a balance created in this batch.
+    mutating func insertBalance(_ record: BalanceRecord, userId: UInt64) {
+        setBalance(record, userId: userId)
+    }
+
+    /// Appends `transaction` to the user's history, taking the next sequence number from `record`.
+    mutating func append(_ transaction: TransactionRecord, userId: UInt64, record: inout BalanceRecord) throws(LedgerError) -> UInt64 {
+        writes += 1
+        return try putTransaction(transaction, userId: userId, record: &record)
+    }
+
+    @discardableResult
+    private func putTransaction(_ transaction: TransactionRecord, userId: UInt64, record: inout BalanceRecord) throws(LedgerError) -> UInt64 {
+        if record.nextSequence == 0 { record.nextSequence = 1 }
+        let sequence = record.nextSequence
+        record.nextSequence += 1
+        try txn.putReserving(schema.transactions, TransactionKey(userId: userId, sequence: sequence), count: transaction.encodedSize, flags: .noOverwrite) {
+            transaction.encode(into: $0)
+        }
+        return sequence
+    }
+
+    /// Issues the next hold id (unique across processes: the counter lives in the database).
+    mutating func allocateHoldId() throws(LedgerError) -> UInt64 {
+        let id = try peekNextHoldId()
+        nextHold = id + 1
+        nextHoldDirty = true
+        return id
+    }
+
+    /// The id the next hold will get; every id below it has been issued.
+    mutating func peekNextHoldId() throws(LedgerError) -> UInt64 {
+        if let nextHold { return nextHold }
+        let stored = max(try schema.counter(MetaKey.nextHold, in: txn), 1)
+        nextHold = stored
+        return stored
+    }
+
+    /// Counts a write made directly through `txn` on behalf of a mutation.
+    mutating func noteWrite() { writes += 1 }
+
+    /// Writes cached balances and counters back; called once before commit.
+    mutating func flush() throws(LedgerError) {
+        for (userId, cached) in balances where cached.dirty {
+            try txn.putReserving(schema.balances, userId, count: BalanceRecord.size) { cached.record.encode(into: $0) }
+        }
+        balances.removeAll(keepingCapacity: true)
+        if nextHoldDirty, let nextHold {
+            try schema.setCounter(MetaKey.nextHold, nextHold, in: txn)
+            nextHoldDirty = false
+        }
+    }
+}

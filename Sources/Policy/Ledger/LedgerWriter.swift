@@ -1,0 +1,323 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A mutation a caller has queued for the writer; its completion runs on the writer thread.
+enum LedgerMutation {
+    case hold(userId: UInt64, amount: Int64, requestId: String, actor: String, completion: @Sendable (Result<HoldReceipt, LedgerError>) -> Void)
+    case charge(holdId: UInt64, operation: String, amount: Int64?, completion: @Sendable (Result<ChargeReceipt, LedgerError>) -> Void)
+    case release(holdId: UInt64, completion: @Sendable (Result<ReleaseReceipt, LedgerError>) -> Void)
+    case job(any LedgerJob)
+
+    /// Completes the mutation with `error` (used when its batch could not commit).
+    func fail(_ error: LedgerError) {
+        switch self {
+        case .hold(_, _, _, _, let completion): completion(.failure(error))
+        case .charge(_, _, _, let completion): completion(.failure(error))
+        case .release(_, let completion): completion(.failure(error))
+        case .job(let job): job.fail(error)
+        }
+    }
+}
+
+/// The group-commit writer: one thread per `Ledger` that drains the queue of mutations, applies each
+/// drained batch in one LMDB write transaction, commits once (one fsync pair when durable), and only
+/// then runs every mutation's completion. Mutations succeed or fail on their own: a refusal (not enough
+/// tokens, a settled hold) fails only its own completion; a storage fault, or a refusal after a write,
+/// aborts the batch and re-runs each mutation in its own transaction.
+///
+/// `@unchecked Sendable`: `pending`, `stopping`, `exited` and `thread` are only touched with `condition`
+/// locked; `outcomes` and everything the batch does happen on the writer thread alone; the remaining
+/// properties are immutable `Sendable` values.
+final class LedgerWriter: @unchecked Sendable {
+    let environment: LMDBEnvironment
+    let schema: LedgerSchema
+    let plans: PlanCatalog
+    let clock: LedgerClock
+    let instance: UInt64
+    let maxBatchSize: Int
+    /// nil when every commit is durable; otherwise how often (seconds) to flush no-sync commits.
+    let lazySyncInterval: Double?
+
+    private let condition = NSCondition()
+    private var pending: [LedgerMutation] = []
+    private var stopping = false
+    private var exited = false
+    private var thread: pthread_t?
+
+    // Writer-thread state.
+    private var outcomes: [Outcome] = []
+    private var unsynced = false
+    private var lastSync = ProcessInfo.processInfo.systemUptime
+
+    /// Commits and mutations so far; updated under `condition` after each commit.
+    private var statistics = LedgerWriterStatistics(commits: 0, mutations: 0)
+
+    private enum Outcome {
+        case hold(Result<HoldReceipt, LedgerError>)
+        case charge(Result<ChargeReceipt, LedgerError>)
+        case release(Result<ReleaseReceipt, LedgerError>)
+        case job
+    }
+
+    init(environment: LMDBEnvironment, schema: LedgerSchema, plans: PlanCatalog, clock: LedgerClock, instance: UInt64, maxBatchSize: Int, lazySyncInterval: Double?) {
+        self.environment = environment
+        self.schema = schema
+        self.plans = plans
+        self.clock = clock
+        self.instance = instance
+        self.maxBatchSize = maxBatchSize
+        self.lazySyncInterval = lazySyncInterval
+    }
+
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "ledger-writer"
+        thread.start()
+    }
+
+    /// Queues a mutation. After `stop()`, completes it at once (on the caller's thread) with `unavailable`.
+    func submit(_ mutation: LedgerMutation) {
+        condition.lock()
+        guard !stopping else {
+            condition.unlock()
+            mutation.fail(LedgerError(code: .unavailable, operation: "submit", message: "the ledger is closed"))
+            return
+        }
+        pending.append(mutation)
+        if pending.count == 1 { condition.signal() }
+        condition.unlock()
+    }
+
+    /// Whether the calling thread is the writer thread (where blocking on the writer would deadlock).
+    var isCurrentThread: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard let thread else { return false }
+        return pthread_equal(thread, pthread_self()) != 0
+    }
+
+    /// Finishes queued work, releases this process's remaining holds, deregisters it and stops the thread.
+    /// Waits for that unless called on the writer thread itself.
+    func stop() {
+        let wait = !isCurrentThread
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while wait && !exited { condition.wait() }
+        condition.unlock()
+    }
+
+    private func run() {
+        condition.lock()
+        thread = pthread_self()
+        condition.unlock()
+        var batch: [LedgerMutation] = []
+        while true {
+            condition.lock()
+            while pending.isEmpty && !stopping {
+                if unsynced, let interval = lazySyncInterval {
+                    let remaining = lastSync + interval - ProcessInfo.processInfo.systemUptime
+                    if remaining <= 0 || !condition.wait(until: Date(timeIntervalSinceNow: remaining)) { break }
+                } else {
+                    condition.wait()
+                }
+            }
+            if pending.isEmpty && stopping {
+                condition.unlock()
+                break
+            }
+            if pending.count <= maxBatchSize {
+                swap(&batch, &pending)
+            } else {
+                batch.append(contentsOf: pending.prefix(maxBatchSize))
+                pending.removeFirst(maxBatchSize)
+            }
+            condition.unlock()
+            if !batch.isEmpty {
+                process(batch)
+                batch.removeAll(keepingCapacity: true)
+            }
+            syncIfDue(force: false)
+        }
+        finish()
+        condition.lock()
+        exited = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Applies `batch` in one transaction and one commit, then completes every mutation.
+    private func process(_ batch: [LedgerMutation]) {
+        let nowMs = clock.now().ledgerMilliseconds
+        let raw: OpaquePointer
+        do { raw = try environment.begin(readOnly: false) } catch {
+            for mutation in batch { mutation.fail(error) }
+            return
+        }
+        var context = LedgerBatch(rawTransaction: raw, schema: schema, plans: plans, nowMs: nowMs, instance: instance)
+        outcomes.removeAll(keepingCapacity: true)
+        var fault: LedgerError?
+        for mutation in batch {
+            switch apply(mutation, &context) {
+            case .success(let outcome): outcomes.append(outcome)
+            case .failure(let error): fault = error
+            }
+            if fault != nil { break }
+        }
+        if fault == nil {
+            do { try context.flush() } catch { fault = error }
+        }
+        if fault != nil {
+            environment.abort(raw)
+            for mutation in batch { processAlone(mutation, nowMs: nowMs) }
+            return
+        }
+        do { try environment.commit(raw) } catch {
+            for mutation in batch { mutation.fail(error) }
+            return
+        }
+        committed(mutations: batch.count)
+        for (mutation, outcome) in zip(batch, outcomes) { complete(mutation, outcome) }
+    }
+
+    /// Re-runs one mutation in its own transaction after its batch faulted.
+    private func processAlone(_ mutation: LedgerMutation, nowMs: Int64) {
+        do throws(LedgerError) {
+            let raw = try environment.begin(readOnly: false)
+            var context = LedgerBatch(rawTransaction: raw, schema: schema, plans: plans, nowMs: nowMs, instance: instance)
+            switch apply(mutation, &context) {
+            case .failure(let error):
+                environment.abort(raw)
+                mutation.fail(error)
+            case .success(let outcome):
+                do { try context.flush() } catch {
+                    environment.abort(raw)
+                    throw error
+                }
+                try environment.commit(raw)
+                committed(mutations: 1)
+                complete(mutation, outcome)
+            }
+        } catch {
+            mutation.fail(error)
+        }
+    }
+
+    /// Applies one mutation. A refusal made before any write is an outcome; a storage fault, or a
+    /// refusal after a write, is a failure that poisons the transaction.
+    private func apply(_ mutation: LedgerMutation, _ context: inout LedgerBatch) -> Result<Outcome, LedgerError> {
+        let writesBefore = context.writes
+        func settle<Value>(_ body: (inout LedgerBatch) throws(LedgerError) -> Value, _ wrap: (Result<Value, LedgerError>) -> Outcome) -> Result<Outcome, LedgerError> {
+            do {
+                return .success(wrap(.success(try body(&context))))
+            } catch {
+                if error.isStorageFault || context.writes != writesBefore { return .failure(error) }
+                return .success(wrap(.failure(error)))
+            }
+        }
+        switch mutation {
+        case .hold(let userId, let amount, let requestId, let actor, _):
+            return settle({ (batch) throws(LedgerError) in try batch.hold(userId: userId, amount: amount, requestId: requestId, actor: actor) }, Outcome.hold)
+        case .charge(let holdId, let operation, let amount, _):
+            return settle({ (batch) throws(LedgerError) in try batch.charge(holdId: holdId, operation: operation, amount: amount) }, Outcome.charge)
+        case .release(let holdId, _):
+            return settle({ (batch) throws(LedgerError) in try batch.release(holdId: holdId) }, Outcome.release)
+        case .job(let job):
+            return settle({ (batch) throws(LedgerError) in try job.apply(&batch) }, { _ in Outcome.job })
+        }
+    }
+
+    private func complete(_ mutation: LedgerMutation, _ outcome: Outcome) {
+        switch (mutation, outcome) {
+        case (.hold(_, _, _, _, let completion), .hold(let result)): completion(result)
+        case (.charge(_, _, _, let completion), .charge(let result)): completion(result)
+        case (.release(_, let completion), .release(let result)): completion(result)
+        case (.job(let job), _): job.finish()
+        default: mutation.fail(LedgerError(code: .storage, operation: "complete", message: "internal mismatch of mutation and outcome"))
+        }
+    }
+
+    /// Commits and mutations so far.
+    var currentStatistics: LedgerWriterStatistics {
+        condition.lock()
+        defer { condition.unlock() }
+        return statistics
+    }
+
+    /// Counts a commit (before its completions run, so a caller that saw a result sees it counted).
+    private func committed(mutations: Int) {
+        condition.lock()
+        statistics.commits += 1
+        statistics.mutations += mutations
+        condition.unlock()
+        if lazySyncInterval != nil { unsynced = true }
+    }
+
+    private func syncIfDue(force: Bool) {
+        guard unsynced, let interval = lazySyncInterval else { return }
+        let now = ProcessInfo.processInfo.systemUptime
+        guard force || now - lastSync >= interval else { return }
+        try? environment.sync()
+        unsynced = false
+        lastSync = now
+    }
+
+    /// On the way out: release this process's open holds and any dead process's, deregister, flush.
+    private func finish() {
+        let nowMs = clock.now().ledgerMilliseconds
+        do {
+            try environment.write { (txn) throws(LedgerError) in
+                var context = LedgerBatch(rawTransaction: txn.handle, schema: schema, plans: plans, nowMs: nowMs, instance: instance)
+                _ = try context.releaseHolds(ofDeadProcessesAnd: instance)
+                try context.flush()
+            }
+            unsynced = lazySyncInterval != nil
+        } catch {
+            // The next process to open the ledger releases these holds instead.
+        }
+        syncIfDue(force: true)
+    }
+}
+
+/// A generic write run by the writer inside a batch, with its result delivered after the commit.
+protocol LedgerJob: AnyObject, Sendable {
+    /// Applies the job to the batch (on the writer thread); keeps the result until `finish()`.
+    func apply(_ batch: inout LedgerBatch) throws(LedgerError)
+    /// Delivers the kept result after a successful commit.
+    func finish()
+    /// Delivers `error` instead (the batch did not commit).
+    func fail(_ error: LedgerError)
+}
+
+/// A `LedgerJob` around a closure.
+///
+/// `@unchecked Sendable`: `result` is written in `apply` and read in `finish`, both on the writer thread.
+final class ClosureJob<Value: Sendable>: LedgerJob, @unchecked Sendable {
+    private let body: @Sendable (inout LedgerBatch) throws(LedgerError) -> Value
+    private let completion: @Sendable (Result<Value, LedgerError>) -> Void
+    private var result: Result<Value, LedgerError>?
+
+    init(_ body: @escaping @Sendable (inout LedgerBatch) throws(LedgerError) -> Value, completion: @escaping @Sendable (Result<Value, LedgerError>) -> Void) {
+        self.body = body
+        self.completion = completion
+    }
+
+    func apply(_ batch: inout LedgerBatch) throws(LedgerError) {
+        do {
+            result = .success(try body(&batch))
+        } catch {
+            result = .failure(error)
+            throw error
+        }
+    }
+
+    func finish() {
+        completion(result ?? .failure(LedgerError(code: .storage, operation: "job", message: "job finished without running")))
+    }
+
+    func fail(_ error: LedgerError) { completion(.failure(error)) }
+}

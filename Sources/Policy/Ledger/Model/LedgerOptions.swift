@@ -1,0 +1,26 @@
+/// Process-level tuning of a `Ledger` that does not belong in the policy file.
+public struct LedgerOptions: Sendable {
+    /// Most mutations applied in one write transaction. 1 turns group commit off (one transaction and
+    /// one commit per mutation) — only for the benchmark's comparison.
+    public var maxBatchSize: Int
+    /// With `LedgerSettings.durable == false`, how often the writer flushes commits to disk (seconds).
+    public var lazySyncInterval: Double
+    /// A session whose last use is older than this (seconds) is reported as `sessionRefreshDue`.
+    public var sessionRefreshInterval: Double
+    /// Sessions live this long after their last use (seconds) unless created with another lifetime.
+    public var sessionLifetime: Double
+    /// LMDB reader slots (one per `LedgerReader` and per concurrent read), shared by all processes.
+    public var maxReaders: Int
+
+    public init(maxBatchSize: Int = 4096, lazySyncInterval: Double = 1, sessionRefreshInterval: Double = 300,
+                sessionLifetime: Double = 30 * 86_400, maxReaders: Int = 1024) {
+        self.maxBatchSize = max(1, maxBatchSize)
+        self.lazySyncInterval = lazySyncInterval
+        self.sessionRefreshInterval = sessionRefreshInterval
+        self.sessionLifetime = sessionLifetime
+        self.maxReaders = maxReaders
+    }
+
+    /// The defaults.
+    public static let standard = LedgerOptions()
+}

@@ -1,0 +1,86 @@
+/// The named LMDB databases of the ledger and the on-disk format version.
+///
+/// | database | key | value |
+/// |---|---|---|
+/// | `meta` | name (`format`, `next.user`, `next.hold`, `next.instance`) | u32 / u64 little-endian |
+/// | `users` | user id (u64 BE) | `UserRecord` |
+/// | `emails` | normalised e-mail (UTF-8) | user id (u64 LE) |
+/// | `sessions` | SHA-256 of the token | `SessionRecord` (fixed) |
+/// | `api_keys` | SHA-256 of the key | `APIKeyRecord` |
+/// | `key_ids` | key id (UTF-8) | SHA-256 of the key |
+/// | `user_keys` | user id (u64 BE) + key id | empty |
+/// | `balances` | user id (u64 BE) | `BalanceRecord` (fixed) |
+/// | `holds` | hold id (u64 BE) | `HoldRecord` |
+/// | `transactions` | user id + sequence (`TransactionKey`) | `TransactionRecord` |
+/// | `processes` | instance (u64 BE) | `ProcessRecord` (fixed) |
+struct LedgerSchema: Sendable {
+    /// Bumped when a layout changes incompatibly; a ledger of another version is refused on open.
+    static let formatVersion: UInt32 = 1
+    static let databaseCount: UInt32 = 11
+
+    let meta: LMDBDatabase
+    let users: LMDBDatabase
+    let emails: LMDBDatabase
+    let sessions: LMDBDatabase
+    let apiKeys: LMDBDatabase
+    let keyIds: LMDBDatabase
+    let userKeys: LMDBDatabase
+    let balances: LMDBDatabase
+    let holds: LMDBDatabase
+    let transactions: LMDBDatabase
+    let processes: LMDBDatabase
+
+    /// Opens (creating when missing) every database inside `txn`.
+    init(environment: LMDBEnvironment, txn: borrowing LMDBTransaction) throws(LedgerError) {
+        func open(_ name: String) throws(LedgerError) -> LMDBDatabase {
+            try environment.openDatabase(name, flags: .create, in: txn)
+        }
+        meta = try open("meta")
+        users = try open("users")
+        emails = try open("emails")
+        sessions = try open("sessions")
+        apiKeys = try open("api_keys")
+        keyIds = try open("key_ids")
+        userKeys = try open("user_keys")
+        balances = try open("balances")
+        holds = try open("holds")
+        transactions = try open("transactions")
+        processes = try open("processes")
+    }
+
+    /// Checks the format version, writing it into a new ledger.
+    func checkFormat(in txn: borrowing LMDBTransaction) throws(LedgerError) {
+        let stored = try txn.get(meta, MetaKey.format) { bytes in bytes.count == 4 ? bytes.uint32(at: 0) : UInt32.max }
+        if let stored {
+            guard stored == Self.formatVersion else {
+                throw LedgerError(code: .versionMismatch, operation: "open ledger",
+                                  message: "the data directory holds ledger format \(stored); this build reads format \(Self.formatVersion)")
+            }
+        } else {
+            _ = try withUnsafeBytes(of: Self.formatVersion.littleEndian) { (bytes) throws(LedgerError) in
+                try txn.put(meta, MetaKey.format, bytes)
+            }
+        }
+    }
+
+    /// Reads a counter from `meta` (0 when absent).
+    func counter(_ key: String, in txn: borrowing LMDBTransaction) throws(LedgerError) -> UInt64 {
+        try txn.get(meta, key) { bytes in bytes.count == 8 ? bytes.uint64(at: 0) : 0 } ?? 0
+    }
+
+    /// Writes a counter to `meta`.
+    func setCounter(_ key: String, _ value: UInt64, in txn: borrowing LMDBTransaction) throws(LedgerError) {
+        _ = try withUnsafeBytes(of: value.littleEndian) { (bytes) throws(LedgerError) in try txn.put(meta, key, bytes) }
+    }
+}
+
+/// Keys of the `meta` database.
+enum MetaKey {
+    static let format = "format"
+    /// The next user id to assign (ids start at 1).
+    static let nextUser = "next.user"
+    /// The next hold id to assign; every id below it was issued, so a missing one was settled.
+    static let nextHold = "next.hold"
+    /// The next process instance number.
+    static let nextInstance = "next.instance"
+}

@@ -1,0 +1,204 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Policy
+
+/// `edgeproxy ledger bench`: hold+charge pairs per second through the group-commit writer versus one
+/// write transaction per mutation, at several numbers of concurrent callers.
+///
+/// Callers are spread over `--loops` threads that stand in for event loops: a completion (on the writer
+/// thread) posts the caller's next step to its loop, and the loop submits the next mutation — the same
+/// hop the proxy makes. Each caller owns its own user, so a batch touches many balances.
+struct LedgerBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Benchmark hold+charge pairs per second: group commit vs one transaction per mutation.")
+
+    @Option(help: "Comma-separated numbers of concurrent callers.") var callers = "1,8,64"
+    @Option(help: "Measured seconds per run (after 0.5 s of warm-up).") var seconds = 3.0
+    @Option(help: "Comma-separated writer modes: group, single.") var modes = "group,single"
+    @Flag(name: .customLong("no-durable"), help: "Skip fsync on commit (MDB_NOSYNC with a 1 s background flush).") var noDurable = false
+    @Option(help: "Threads standing in for event loops.") var loops = 2
+    @Option(help: "Directory for the throw-away ledgers (default: a new directory under the system temp dir).") var dir: String?
+
+    func run() throws {
+        try runReporting {
+            let callerCounts = callers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
+            let modeList = modes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard !callerCounts.isEmpty else { throw CommandFailure("--callers needs at least one positive number") }
+            guard modeList.allSatisfy({ $0 == "group" || $0 == "single" }) else { throw CommandFailure("--modes takes group and/or single") }
+            let base = dir ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("edge-ledger-bench-\(ProcessInfo.processInfo.processIdentifier)")
+            defer { if dir == nil { try? FileManager.default.removeItem(atPath: base) } }
+            print("ledger bench: durable=\(!noDurable) seconds=\(seconds) loops=\(loops) dir=\(base)")
+            print("| writer | callers | pairs/s | mutations/commit | pair p50 µs | pair p99 µs |")
+            print("|---|---:|---:|---:|---:|---:|")
+            var results: [String: Double] = [:]
+            for mode in modeList {
+                for count in callerCounts {
+                    let directory = (base as NSString).appendingPathComponent("\(mode)-\(count)")
+                    try? FileManager.default.removeItem(atPath: directory)
+                    let result = try LedgerBenchRun(directory: directory, durable: !noDurable, group: mode == "group",
+                                                    callers: count, loops: max(1, loops), seconds: seconds).run()
+                    try? FileManager.default.removeItem(atPath: directory)
+                    results["\(mode)-\(count)"] = result.pairsPerSecond
+                    let name = mode == "group" ? "group commit" : "one txn per mutation"
+                    print("| \(name) | \(count) | \(Int(result.pairsPerSecond)) | \(String(format: "%.1f", result.mutationsPerCommit)) | \(Int(result.p50Micros)) | \(Int(result.p99Micros)) |")
+                }
+            }
+            if modeList.count == 2 {
+                for count in callerCounts {
+                    if let group = results["group-\(count)"], let single = results["single-\(count)"], single > 0 {
+                        print("group commit / one txn per mutation at \(count) callers: \(String(format: "%.1f", group / single))×")
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One measured run of the benchmark.
+struct LedgerBenchRun {
+    let directory: String
+    let durable: Bool
+    let group: Bool
+    let callers: Int
+    let loops: Int
+    let seconds: Double
+
+    struct Result {
+        var pairsPerSecond: Double
+        var mutationsPerCommit: Double
+        var p50Micros: Double
+        var p99Micros: Double
+    }
+
+    func run() throws -> Result {
+        var settings = LedgerSettings.standard
+        settings.durable = durable
+        settings.mapSizeMiB = 4096
+        let ledger = try Ledger.open(directory: directory, settings: settings, plans: .standard,
+                                     options: LedgerOptions(maxBatchSize: group ? 4096 : 1))
+        var users: [UserID] = []
+        for index in 0..<callers {
+            let user = try ledger.createUser(email: "bench\(index)@example.com")
+            _ = try ledger.grant(userId: user.id, amount: 1 << 50, reason: "bench", actor: "bench")
+            users.append(user.id)
+        }
+        let benchLoops = (0..<loops).map { _ in BenchLoop(ledger: ledger) }
+        for loop in benchLoops { loop.start() }
+        for caller in 0..<callers { benchLoops[caller % loops].post(BenchLoop.Step(caller: caller, user: users[caller], holdId: nil)) }
+        Thread.sleep(forTimeInterval: 0.5)
+        let start = DispatchTime.now().uptimeNanoseconds
+        let pairsBefore = benchLoops.reduce(0) { $0 + $1.pairs }
+        let statsBefore = ledger.writerStatistics
+        Thread.sleep(forTimeInterval: seconds)
+        let end = DispatchTime.now().uptimeNanoseconds
+        let pairsAfter = benchLoops.reduce(0) { $0 + $1.pairs }
+        let statsAfter = ledger.writerStatistics
+        for loop in benchLoops { loop.stop() }
+        ledger.close()
+        var latencies = benchLoops.flatMap { $0.latencies(from: start, to: end) }
+        latencies.sort()
+        func percentile(_ p: Double) -> Double {
+            latencies.isEmpty ? 0 : Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]) / 1000
+        }
+        let commits = statsAfter.commits - statsBefore.commits
+        return Result(pairsPerSecond: Double(pairsAfter - pairsBefore) / (Double(end - start) / 1e9),
+                      mutationsPerCommit: commits > 0 ? Double(statsAfter.mutations - statsBefore.mutations) / Double(commits) : 0,
+                      p50Micros: percentile(0.5), p99Micros: percentile(0.99))
+    }
+}
+
+/// A thread standing in for an event loop: runs callers' next steps as completions post them.
+///
+/// `@unchecked Sendable`: `queue`, `stopping`, `pairs` and `samples` are only touched with `condition`
+/// locked; `started` is only touched on the loop thread.
+final class BenchLoop: @unchecked Sendable {
+    /// A caller's next step: hold (no hold id yet) or charge the hold it got.
+    struct Step {
+        var caller: Int
+        var user: UserID
+        var holdId: HoldID?
+    }
+
+    let ledger: Ledger
+    private let condition = NSCondition()
+    private var queue: [Step] = []
+    private var stopping = false
+    private var exited = false
+    private var completedPairs = 0
+    /// (completion time, pair latency) in nanoseconds.
+    private var samples: [(UInt64, UInt64)] = []
+    private var started: [Int: UInt64] = [:]
+
+    init(ledger: Ledger) { self.ledger = ledger }
+
+    var pairs: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return completedPairs
+    }
+
+    func latencies(from: UInt64, to: UInt64) -> [UInt64] {
+        condition.lock()
+        defer { condition.unlock() }
+        return samples.filter { $0.0 >= from && $0.0 < to }.map { $0.1 }
+    }
+
+    func post(_ step: Step) {
+        condition.lock()
+        queue.append(step)
+        if queue.count == 1 { condition.signal() }
+        condition.unlock()
+    }
+
+    func start() {
+        Thread.detachNewThread { [self] in run() }
+    }
+
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while !exited { condition.wait() }
+        condition.unlock()
+    }
+
+    private func run() {
+        var batch: [Step] = []
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping { condition.wait() }
+            if stopping {
+                exited = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            swap(&batch, &queue)
+            condition.unlock()
+            for step in batch { perform(step) }
+            batch.removeAll(keepingCapacity: true)
+        }
+    }
+
+    private func perform(_ step: Step) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        if let holdId = step.holdId {
+            ledger.charge(holdId: holdId, operation: "bench") { [self] _ in
+                post(Step(caller: step.caller, user: step.user, holdId: nil))
+            }
+            return
+        }
+        if let begun = started[step.caller] {
+            condition.lock()
+            completedPairs += 1
+            samples.append((now, now - begun))
+            condition.unlock()
+        }
+        started[step.caller] = now
+        ledger.hold(userId: step.user, amount: 4, requestId: "") { [self] result in
+            guard case .success(let receipt) = result else { return }
+            post(Step(caller: step.caller, user: step.user, holdId: receipt.holdId))
+        }
+    }
+}

@@ -1,0 +1,220 @@
+import Foundation
+import Testing
+@testable import Policy
+
+/// Holds, charges and releases against a real LMDB ledger in a temporary directory.
+@Suite struct LedgerHoldTests {
+    @Test func holdChargeReleaseMoveTheBalance() throws {
+        let directory = TemporaryDirectory()
+        let ledger = try openLedger(directory)
+        defer { ledger.close() }
+        let user = try ledger.createUser(email: "Ada@Example.com", hasher: cheapHasher)
+        #expect(user.email == "ada@example.com")
+        #expect(try ledger.balance(userId: user.id)?.balance == 200)
+
+        let first = try ledger.hold(userId: user.id, amount: 80, requestId: "r1", actor: "key:test")
+        #expect(first.available == 120)
+        #expect(try ledger.balance(userId: user.id)?.held == 80)
+        let charged = try ledger.charge(holdId: first.holdId, operation: "generative_upscale")
+        #expect(charged.charged == 80 && charged.balance == 120 && charged.available == 120)
+
+        let second = try ledger.hold(userId: user.id, amount: 8, requestId: "r2")
+        let partial = try ledger.charge(holdId: second.holdId, operation: "vector_generation", amount: 4)
+        #expect(partial.balance == 116 && partial.available == 116)
+
+        let third = try ledger.hold(userId: user.id, amount: 50, requestId: "r3")
+        let released = try ledger.release(holdId: third.holdId)
+        #expect(released.released == 50 && released.available == 116)
+
+        let history = try ledger.history(userId: user.id, limit: 10)
+        #expect(history.map(\.kind) == [.charge, .charge, .renewal])
+        #expect(history[0].requestId == "r2" && history[0].delta == -4 && history[0].balanceAfter == 116)
+        #expect(history[1].actor == "key:test" && history[1].holdId == first.holdId)
+        #expect(try ledger.history(userId: user.id, limit: 10, before: history[0].sequence).count == 2)
+        #expect(try ledger.verify().isConsistent)
+    }
+
+    @Test func insufficientCarriesRequiredAndAvailable() throws {
+        let directory = TemporaryDirectory()
+        let ledger = try openLedger(directory)
+        defer { ledger.close() }
+        let user = try ledger.createUser(email: "poor@example.com", hasher: cheapHasher)
+        _ = try ledger.hold(userId: user.id, amount: 150, requestId: "a")
+        let error = #expect(throws: LedgerError.self) { try ledger.hold(userId: user.id, amount: 80, requestId: "b") }
+        #expect(error?.code == .insufficientTokens)
+        #expect(error?.insufficient == .init(required: 80, available: 50))
+        #expect(throws: LedgerError.self) { try ledger.hold(userId: user.id, amount: 0, requestId: "zero") }
+        #expect(throws: LedgerError.self) { try ledger.hold(userId: UserID(rawValue: 999), amount: 1, requestId: "ghost") }
+    }
+
+    @Test func aHoldSettlesExactlyOnce() throws {
+        let directory = TemporaryDirectory()
+        let ledger = try openLedger(directory)
+        defer { ledger.close() }
+        let user = try ledger.createUser(email: "once@example.com", hasher: cheapHasher)
+        let charged = try ledger.hold(userId: user.id, amount: 10, requestId: "c")
+        _ = try ledger.charge(holdId: charged.holdId, operation: "vectorization")
+        let released = try ledger.hold(userId: user.id, amount: 10, requestId: "r")
+        _ = try ledger.release(holdId: released.holdId)
+
+        for (holdId, charge) in [(charged.holdId, true), (charged.holdId, false), (released.holdId, true), (released.holdId, false)] {
+            do {
+                if charge {
+                    _ = try ledger.charge(holdId: holdId, operation: "vectorization")
+                } else {
+                    _ = try ledger.release(holdId: holdId)
+                }
+                Issue.record("a settled hold was settled again")
+            } catch {
+                #expect(error.code == .holdAlreadySettled)
+            }
+        }
+        do {
+            _ = try ledger.charge(holdId: HoldID(rawValue: 1_000_000), operation: "x")
+            Issue.record("an unknown hold was charged")
+        } catch {
+            #expect(error.code == .unknownHold)
+        }
+        #expect(try ledger.balance(userId: user.id)?.balance == 190)
+        #expect(try ledger.verify().isConsistent)
+    }
+
+    @Test func sixtyFourThreadsNeverOverspend() throws {
+        let directory = TemporaryDirectory()
+        let ledger = try openLedger(directory)
+        defer { ledger.close() }
+        let user = try ledger.createUser(email: "race@example.com", hasher: cheapHasher)
+        _ = try ledger.grant(userId: user.id, amount: 1_000 - 200, reason: "race", actor: "test")  // balance 1000
+
+        let charged = Counter(), refused = Counter(), failures = Counter()
+        DispatchQueue.concurrentPerform(iterations: 64) { thread in
+            for attempt in 0..<20 {
+                do {
+                    let hold = try ledger.hold(userId: user.id, amount: 3, requestId: "t\(thread)-\(attempt)")
+                    // Settle half right away; keep the rest open a little to overlap with other holds.
+                    if attempt % 2 == 1 { Thread.sleep(forTimeInterval: 0.0005) }
+                    charged.add(try ledger.charge(holdId: hold.holdId, operation: "raster_generation").charged)
+                } catch let error as LedgerError where error.code == .insufficientTokens {
+                    refused.add(1)
+                } catch {
+                    failures.add(1)
+                }
+            }
+        }
+        let balance = try #require(try ledger.balance(userId: user.id))
+        #expect(failures.value == 0)
+        // 64 × 20 × 3 = 3840 tokens were asked for; exactly 333 holds of 3 fit in 1000.
+        #expect(charged.value == 999)
+        #expect(balance.balance == 1)
+        #expect(balance.held == 0)
+        #expect(refused.value == 64 * 20 - 333)
+        let report = try ledger.verify()
+        #expect(report.isConsistent, "\(report.violations)")
+    }
+
+    @Test func callbacksRunAfterCommitAndEachMutationStandsAlone() throws {
+        let directory = TemporaryDirectory()
+        let ledger = try openLedger(directory)
+        defer { ledger.close() }
+        let rich = try ledger.createUser(email: "rich@example.com", hasher: cheapHasher)
+        let poor = try ledger.createUser(email: "poor2@example.com", plan: "free", hasher: cheapHasher)
+        _ = try ledger.hold(userId: poor.id, amount: 200, requestId: "drain")
+
+        // Queue many mutations without waiting so they share batches: good and bad mixed.
+        let results = ResultLog()
+        let done = DispatchGroup()
+        for index in 0..<200 {
+            done.enter()
+            let user = index % 4 == 0 ? poor.id : rich.id
+            ledger.hold(userId: user, amount: 1, requestId: "q\(index)") { result in
+                results.append(index, result.map(\.holdId))
+                done.leave()
+            }
+        }
+        done.wait()
+        let log = results.entries
+        #expect(log.count == 200)
+        for (index, result) in log {
+            if index % 4 == 0 {
+                #expect((try? result.get()) == nil, "hold \(index) on an empty balance succeeded")
+            } else {
+                #expect((try? result.get()) != nil, "hold \(index) failed: \(result)")
+            }
+        }
+        #expect(try ledger.balance(userId: rich.id)?.held == 150)
+        let stats = ledger.writerStatistics
+        #expect(stats.mutations >= 200 && stats.commits < stats.mutations, "no batching: \(stats)")
+        #expect(try ledger.verify().isConsistent)
+    }
+
+    @Test func oneTransactionPerMutationModeStillWorks() throws {
+        let directory = TemporaryDirectory()
+        let ledger = try openLedger(directory, durable: false, options: LedgerOptions(maxBatchSize: 1))
+        defer { ledger.close() }
+        let user = try ledger.createUser(email: "single@example.com", hasher: cheapHasher)
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            for _ in 0..<5 {
+                if let hold = try? ledger.hold(userId: user.id, amount: 1, requestId: "") {
+                    _ = try? ledger.charge(holdId: hold.holdId, operation: "x")
+                }
+            }
+        }
+        #expect(try ledger.balance(userId: user.id)?.balance == 160)
+        let stats = ledger.writerStatistics
+        #expect(stats.commits == stats.mutations)
+        #expect(try ledger.verify().isConsistent)
+    }
+
+    @Test func closingReleasesThisProcesssHoldsAndRefusesLaterWork() throws {
+        let directory = TemporaryDirectory()
+        var ledger = try openLedger(directory)
+        let user = try ledger.createUser(email: "close@example.com", hasher: cheapHasher)
+        _ = try ledger.hold(userId: user.id, amount: 30, requestId: "open")
+        ledger.close()
+        #expect(throws: LedgerError.self) { try ledger.hold(userId: user.id, amount: 1, requestId: "late") }
+        ledger = try openLedger(directory)
+        defer { ledger.close() }
+        #expect(try ledger.balance(userId: user.id)?.held == 0)
+        #expect(try ledger.verify().isConsistent)
+    }
+}
+
+/// A thread-safe running total.
+///
+/// `@unchecked Sendable`: `total` is only touched with `lock` held.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var total: Int64 = 0
+
+    func add(_ amount: Int64) {
+        lock.lock()
+        total += amount
+        lock.unlock()
+    }
+
+    var value: Int64 {
+        lock.lock()
+        defer { lock.unlock() }
+        return total
+    }
+}
+
+/// Results of callbacks, by request index.
+///
+/// `@unchecked Sendable`: `log` is only touched with `lock` held.
+final class ResultLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var log: [(Int, Result<HoldID, LedgerError>)] = []
+
+    func append(_ index: Int, _ result: Result<HoldID, LedgerError>) {
+        lock.lock()
+        log.append((index, result))
+        lock.unlock()
+    }
+
+    var entries: [(Int, Result<HoldID, LedgerError>)] {
+        lock.lock()
+        defer { lock.unlock() }
+        return log
+    }
+}
