@@ -167,12 +167,17 @@ import Testing
 
     @Test func closingReleasesThisProcesssHoldsAndRefusesLaterWork() throws {
         let directory = TemporaryDirectory()
-        var ledger = try openLedger(directory)
-        let user = try ledger.createUser(email: "close@example.com", hasher: cheapHasher)
-        _ = try ledger.hold(userId: user.id, amount: 30, requestId: "open")
-        ledger.close()
-        #expect(throws: LedgerError.self) { try ledger.hold(userId: user.id, amount: 1, requestId: "late") }
-        ledger = try openLedger(directory)
+        let user: UserAccount
+        do {
+            let first = try openLedger(directory)
+            user = try first.createUser(email: "close@example.com", hasher: cheapHasher)
+            _ = try first.hold(userId: user.id, amount: 30, requestId: "open")
+            first.close()
+            let late = #expect(throws: LedgerError.self) { try first.hold(userId: user.id, amount: 1, requestId: "late") }
+            #expect(late?.code == .unavailable)
+        }
+        // Reopening in the same process waits for the first environment to be released.
+        let ledger = try openLedger(directory)
         defer { ledger.close() }
         #expect(try ledger.balance(userId: user.id)?.held == 0)
         #expect(try ledger.verify().isConsistent)

@@ -18,8 +18,8 @@ public final class Ledger: Sendable {
     public let plans: PlanCatalog
     /// Whether commits are fsynced (`ledger.durable`).
     public let durable: Bool
-    /// Holds released at open because their processes had died: (processes, holds, tokens).
-    public let recoveredAtOpen: (processes: Int, holds: Int, tokens: Int64)
+    /// Holds released at open because the processes that made them had died.
+    public let recoveredAtOpen: RecoveredHolds
 
     let environment: LMDBEnvironment
     let schema: LedgerSchema
@@ -28,7 +28,7 @@ public final class Ledger: Sendable {
     let instance: UInt64
     let writer: LedgerWriter
 
-    private init(directory: String, plans: PlanCatalog, durable: Bool, recovered: (Int, Int, Int64), environment: LMDBEnvironment,
+    private init(directory: String, plans: PlanCatalog, durable: Bool, recovered: RecoveredHolds, environment: LMDBEnvironment,
                  schema: LedgerSchema, clock: LedgerClock, options: LedgerOptions, instance: UInt64, writer: LedgerWriter) {
         self.directory = directory
         self.plans = plans

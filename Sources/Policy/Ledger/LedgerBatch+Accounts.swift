@@ -93,7 +93,7 @@ extension LedgerBatch {
 
     /// Releases the holds of every process that is no longer running (and of `alsoRelease`, e.g. this
     /// process when it closes), then forgets those processes. Never touches a live process's holds.
-    mutating func releaseHolds(ofDeadProcessesAnd alsoRelease: UInt64? = nil) throws(LedgerError) -> (processes: Int, holds: Int, tokens: Int64) {
+    mutating func releaseHolds(ofDeadProcessesAnd alsoRelease: UInt64? = nil) throws(LedgerError) -> RecoveredHolds {
         var live: Set<UInt64> = []
         var dead: [UInt64] = []
         try txn.scan(schema.processes, prefix: []) { (key, value) throws(LedgerError) -> Bool in
@@ -117,6 +117,6 @@ extension LedgerBatch {
             tokens += orphan.amount
         }
         for instance in dead { try txn.delete(schema.processes, instance) }
-        return (dead.count, orphans.count, tokens)
+        return RecoveredHolds(processes: dead.count, holds: orphans.count, tokens: tokens)
     }
 }

@@ -23,9 +23,14 @@ final class LMDBEnvironment: @unchecked Sendable {
 
     /// Opens (creating if needed) the environment in `directory`, which must exist.
     init(directory: String, mapSize: Int, maxReaders: UInt32, maxDatabases: UInt32, flags: LMDBEnvironmentFlags) throws(LedgerError) {
+        let key = URL(fileURLWithPath: directory).resolvingSymlinksInPath().standardizedFileURL.path
+        try OpenEnvironments.shared.claim(key)
         var env: OpaquePointer?
-        try LMDBEnvironment.check(mdb_env_create(&env), "mdb_env_create")
-        guard let env else { throw LedgerError(code: .storage, operation: "mdb_env_create", message: "no environment") }
+        let created = mdb_env_create(&env)
+        guard created == LMDBStatus.success, let env else {
+            OpenEnvironments.shared.release(key)
+            throw LMDBEnvironment.error(created, "mdb_env_create")
+        }
         do {
             try LMDBEnvironment.check(mdb_env_set_mapsize(env, mapSize), "mdb_env_set_mapsize")
             try LMDBEnvironment.check(mdb_env_set_maxreaders(env, maxReaders), "mdb_env_set_maxreaders")
@@ -33,13 +38,17 @@ final class LMDBEnvironment: @unchecked Sendable {
             try LMDBEnvironment.check(mdb_env_open(env, directory, flags.rawValue, 0o600), "mdb_env_open")
         } catch {
             mdb_env_close(env)
+            OpenEnvironments.shared.release(key)
             throw error
         }
         self.handle = env
-        self.path = directory
+        self.path = key
     }
 
-    deinit { mdb_env_close(handle) }
+    deinit {
+        mdb_env_close(handle)
+        OpenEnvironments.shared.release(path)
+    }
 
     /// Opens (or creates) a named database inside `txn`; the handle outlives the transaction once it commits.
     func openDatabase(_ name: String, flags: LMDBDatabaseFlags, in txn: borrowing LMDBTransaction) throws(LedgerError) -> LMDBDatabase {
@@ -139,5 +148,40 @@ extension LMDBEnvironment {
     /// Takes a fresh snapshot for a reset read transaction (`mdb_txn_renew`).
     func renew(_ txn: OpaquePointer) throws(LedgerError) {
         try LMDBEnvironment.check(mdb_txn_renew(txn), "mdb_txn_renew")
+    }
+}
+
+/// The data directories with an open environment in this process.
+///
+/// LMDB forbids opening one environment twice in a process: its locks are per process, so a second
+/// open could reset the reader table under the first, and closing either drops the other's locks.
+/// `claim` refuses that, after waiting briefly for an environment that is being released (a closed
+/// ledger's writer thread lets go of it a moment after `close()` returns).
+///
+/// `@unchecked Sendable`: `paths` is only touched with `condition` locked.
+final class OpenEnvironments: @unchecked Sendable {
+    static let shared = OpenEnvironments()
+
+    private let condition = NSCondition()
+    private var paths: Set<String> = []
+
+    func claim(_ path: String, waitSeconds: Double = 5) throws(LedgerError) {
+        let deadline = Date(timeIntervalSinceNow: waitSeconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while paths.contains(path) {
+            guard condition.wait(until: deadline) else {
+                throw LedgerError(code: .unavailable, operation: "open ledger",
+                                  message: "the ledger in \(path) is already open in this process; use that Ledger (one per process)")
+            }
+        }
+        paths.insert(path)
+    }
+
+    func release(_ path: String) {
+        condition.lock()
+        paths.remove(path)
+        condition.broadcast()
+        condition.unlock()
     }
 }

@@ -45,3 +45,13 @@ public struct LedgerWriterStatistics: Sendable, Equatable {
     public var commits: Int
     public var mutations: Int
 }
+
+/// Holds released because the processes that made them are gone.
+public struct RecoveredHolds: Sendable, Equatable {
+    /// Dead processes forgotten.
+    public var processes: Int
+    /// Their open holds, now released.
+    public var holds: Int
+    /// Tokens those holds reserved, available again.
+    public var tokens: Int64
+}
