@@ -98,13 +98,12 @@ struct BodyDecoder {
             }
             if i == limit { return b.count >= maxChunkLineBytes ? .some(nil) : nil }
             guard digits > 0 else { throw .invalidChunk }
-            if b[i] == UInt8(ascii: ";") || b[i] == HTTPBytes.sp || b[i] == HTTPBytes.htab {
-                // Extensions: ignored, but must be printable; bounded by maxChunkLineBytes.
-                while i < limit, b[i] != HTTPBytes.cr {
-                    guard HTTPBytes.isFieldValue(b[i]) else { throw b[i] == HTTPBytes.lf ? .invalidChunk : .invalidChunk }
-                    i += 1
+            if b[i] == UInt8(ascii: ";") {
+                // Extensions: ignored, but well formed; bounded by maxChunkLineBytes.
+                guard let end = try Self.scanChunkExtensions(b, from: i, limit: limit) else {
+                    return b.count >= maxChunkLineBytes ? .some(nil) : nil
                 }
-                if i == limit { return b.count >= maxChunkLineBytes ? .some(nil) : nil }
+                i = end
             }
             guard b[i] == HTTPBytes.cr else { throw .invalidChunk }
             guard i + 1 < b.count else { return nil }
@@ -118,6 +117,55 @@ struct BodyDecoder {
             buffer.moveReaderIndex(forwardBy: consumed)
             return size
         }
+    }
+
+    /// Validates `*( ";" token [ "=" ( token / quoted-string ) ] )` from `b[start]` (a ";") and
+    /// returns the offset of the CR that ends it, or nil when `limit` comes first. No whitespace
+    /// anywhere (RFC 9112 §7.1.1 allows BWS around ";" and "="; llhttp, the differential oracle,
+    /// refuses it, and the edge drops extensions anyway).
+    private static func scanChunkExtensions(_ b: UnsafeRawBufferPointer, from start: Int, limit: Int) throws(HTTPHeadError) -> Int? {
+        var i = start
+        while true {
+            // b[i] is ";" here.
+            i += 1
+            let nameStart = i
+            while i < limit, HTTPBytes.isToken(b[i]) { i += 1 }
+            guard i < limit else { return nil }
+            guard i > nameStart else { throw .invalidChunk }
+            if b[i] == UInt8(ascii: "=") {
+                i += 1
+                guard i < limit else { return nil }
+                if b[i] == UInt8(ascii: "\"") {
+                    i += 1
+                    while true {
+                        guard i < limit else { return nil }
+                        let c = b[i]
+                        i += 1
+                        if c == UInt8(ascii: "\"") { break }
+                        if c == UInt8(ascii: "\\") {
+                            guard i < limit else { return nil }
+                            guard isQuotedText(b[i]) else { throw .invalidChunk }
+                            i += 1
+                        } else {
+                            guard isQuotedText(c) else { throw .invalidChunk }
+                        }
+                    }
+                } else {
+                    let valueStart = i
+                    while i < limit, HTTPBytes.isToken(b[i]) { i += 1 }
+                    guard i > valueStart else { throw .invalidChunk }
+                }
+                guard i < limit else { return nil }
+            }
+            if b[i] == HTTPBytes.cr { return i }
+            guard b[i] == UInt8(ascii: ";") else { throw .invalidChunk }
+        }
+    }
+
+    /// HTAB, SP, visible ASCII and obs-text: what a quoted-string may hold (quotes and
+    /// backslashes are handled by the caller).
+    @inline(__always) private static func isQuotedText(_ c: UInt8) -> Bool {
+        c == HTTPBytes.htab || (c >= 0x20 && c != 0x7F)
     }
 
     /// One trailer field line (validated like a header) or the final empty line.

@@ -82,6 +82,8 @@ enum HeaderSectionParser {
         var connectionKeepAlive = false
         var connectionListsOthers = false
         var expectIndex = -1
+        /// Some `Expect` field (not necessarily the last) asks for something other than 100-continue.
+        var expectsOtherThanContinue = false
     }
 
     /// Parses header lines from `start` up to and including the empty line; `end` is the head's length.
@@ -159,6 +161,7 @@ enum HeaderSectionParser {
             }
         case .expect:
             s.expectIndex = index
+            if !HTTPBytes.equalsLowercase(b, vs, ve, "100-continue") { s.expectsOtherThanContinue = true }
         default:
             break
         }
@@ -179,11 +182,13 @@ enum HeaderSectionParser {
     }
 
     /// Marks fields named by `Connection` tokens (other than close/keep-alive) as hop-by-hop.
+    /// Every kind counts (RFC 9110 §7.6.1), known end-to-end ones such as Cookie or Content-Type
+    /// included; fields the edge replaces anyway (Host, Content-Length …) are unaffected by the mark.
     static func markConnectionListed(_ b: UnsafeRawBufferPointer, _ fields: inout [HeaderField]) {
         for ci in fields.indices where fields[ci].known == .connection {
             let vs = Int(fields[ci].valueStart), ve = Int(fields[ci].valueEnd)
             forEachToken(b, vs, ve) { ts, te in
-                for fi in fields.indices where fields[fi].known == .other || fields[fi].known == .xTokensPrefixed {
+                for fi in fields.indices where fields[fi].known != .connection {
                     let ns = Int(fields[fi].nameStart), ne = Int(fields[fi].nameEnd)
                     guard ne - ns == te - ts else { continue }
                     var same = true

@@ -120,6 +120,14 @@ struct RequestHeadParser {
     var maxHeaderBytes: Int
     var maxHeaderCount: Int
     var scanner = HeadBoundaryScanner()
+    /// While a head is incomplete: bytes already searched for the end of its request line, or -1
+    /// once that line was found and validated.
+    private var requestLineScanned = 0
+
+    init(maxHeaderBytes: Int, maxHeaderCount: Int) {
+        self.maxHeaderBytes = maxHeaderBytes
+        self.maxHeaderCount = maxHeaderCount
+    }
 
     /// Outcome of offering the parser the bytes received so far.
     enum Outcome {
@@ -135,12 +143,15 @@ struct RequestHeadParser {
         while buffer.readableBytes >= 2, buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == 0x0D0A {
             buffer.moveReaderIndex(forwardBy: 2)
             scanner.reset()
+            requestLineScanned = 0
         }
         let headLength: Int? = buffer.withUnsafeReadableBytes { scanner.findEnd($0) }
         guard let headLength else {
             if buffer.readableBytes > maxHeaderBytes { throw .headersTooLarge }
+            if requestLineScanned >= 0 { try checkRequestLine(buffer) }
             return .needMore
         }
+        requestLineScanned = 0
         guard headLength <= maxHeaderBytes else { throw .headersTooLarge }
         head.bytes = buffer.readSlice(length: headLength)!
         head.fields.removeAll(keepingCapacity: true)
@@ -157,6 +168,26 @@ struct RequestHeadParser {
         return .complete
     }
 
+    /// Refuses a bad request line as soon as the line is complete, without waiting for the rest of
+    /// the head: an HTTP/0.9 request (`GET /\r\n`) or garbage would otherwise wait for a blank
+    /// line until the header timeout. Runs only while a head spans reads; each byte is searched once.
+    private mutating func checkRequestLine(_ buffer: ByteBuffer) throws(HTTPHeadError) {
+        let lineEnd: Int? = buffer.withUnsafeReadableBytes { b in
+            var i = min(requestLineScanned, b.count)
+            while i < b.count, b[i] != HTTPBytes.lf { i += 1 }
+            requestLineScanned = i
+            return i < b.count ? i + 1 : nil
+        }
+        guard let lineEnd else { return }
+        requestLineScanned = -1
+        var scratch = RequestHead()
+        try buffer.withUnsafeReadableBytes { (b) throws(HTTPHeadError) in
+            try Self.parseRequestLine(UnsafeRawBufferPointer(rebasing: b[0..<lineEnd]), into: &scratch)
+        }
+    }
+
+    /// Parses and validates the request line at the start of `b`. Reads nothing past the line's
+    /// first LF, so the line alone gives the same verdict as the whole head.
     static func parseRequestLine(_ b: UnsafeRawBufferPointer, into head: inout RequestHead) throws(HTTPHeadError) {
         var i = 0
         let n = b.count
@@ -176,8 +207,9 @@ struct RequestHeadParser {
         }
         let targetEnd = i
         i += 1
-        // Exactly "HTTP/1.1" or "HTTP/1.0" followed by CRLF.
-        guard n - i >= 10,
+        // Exactly "HTTP/1.1" or "HTTP/1.0" followed by CRLF. (9, not 10: b[i + 9] is read only after
+        // b[i + 8] is a CR, which is never the line's last byte.)
+        guard n - i >= 9,
               b[i] == UInt8(ascii: "H"), b[i + 1] == UInt8(ascii: "T"), b[i + 2] == UInt8(ascii: "T"),
               b[i + 3] == UInt8(ascii: "P"), b[i + 4] == UInt8(ascii: "/")
         else { throw .malformedRequestLine }
@@ -226,8 +258,7 @@ struct RequestHeadParser {
         }
         head.expectsContinue = false
         if s.expectIndex >= 0 {
-            let e = head.fields[s.expectIndex]
-            guard HTTPBytes.equalsLowercase(b, Int(e.valueStart), Int(e.valueEnd), "100-continue") else { throw .unsupportedExpectation }
+            guard !s.expectsOtherThanContinue else { throw .unsupportedExpectation }
             head.expectsContinue = !head.isHTTP10 && head.framing != .none
         }
     }
