@@ -49,7 +49,7 @@ public enum HTTP1Conformance {
     }
 
     /// An accepted request head.
-    public struct Request: Sendable {
+    public struct Request: Sendable, Equatable {
         public var method: [UInt8]
         /// The request target as received (path and query).
         public var target: [UInt8]
@@ -63,13 +63,14 @@ public enum HTTP1Conformance {
         /// The head's bytes, request line through the empty line (leading empty lines excluded).
         public var head: [UInt8]
         /// The head sent to an upstream that keeps the client's credentials (the app), path unmapped.
+        /// Without a sane client `X-Request-Id` the id sent is 32 zeros, so results are reproducible.
         public var upstreamHead: [UInt8]
         /// The head sent to an upstream with its own credential (Recraft), path mapped to `/mapped`.
         public var upstreamHeadWithCredential: [UInt8]
     }
 
     /// Result of offering one request (head and body) to the codec.
-    public struct RequestResult: Sendable {
+    public struct RequestResult: Sendable, Equatable {
         /// The parsed head, when it was accepted.
         public var request: Request?
         /// Set when the head or the body was refused (`request` tells which: nil means the head).
@@ -79,11 +80,12 @@ public enum HTTP1Conformance {
         /// The body (possibly empty) ended; bytes after `consumed` belong to the next message.
         public var complete: Bool
         /// Bytes of the input consumed: leading empty lines, the head and the body's framing.
+        /// 0 after a rejection (the connection is closed there; what was read no longer matters).
         public var consumed: Int
     }
 
     /// An accepted response head.
-    public struct Response: Sendable {
+    public struct Response: Sendable, Equatable {
         public var status: Int
         public var reason: [UInt8]
         public var isHTTP10: Bool
@@ -93,12 +95,13 @@ public enum HTTP1Conformance {
     }
 
     /// Result of offering one upstream response to the codec.
-    public struct ResponseResult: Sendable {
+    public struct ResponseResult: Sendable, Equatable {
         public var response: Response?
         public var rejection: Rejection?
         public var body: [UInt8]
         /// The body ended (never true for a close-delimited body: only the upstream's close ends it).
         public var complete: Bool
+        /// As for requests: 0 after a rejection.
         public var consumed: Int
     }
 
@@ -129,7 +132,7 @@ public enum HTTP1Conformance {
                 break
             }
         }
-        result.consumed = fed - received.readableBytes
+        result.consumed = result.rejection == nil ? fed - received.readableBytes : 0
         return result
     }
 
@@ -166,7 +169,7 @@ public enum HTTP1Conformance {
                 break
             }
         }
-        result.consumed = fed - received.readableBytes
+        result.consumed = result.rejection == nil ? fed - received.readableBytes : 0
         return result
     }
 
@@ -216,8 +219,12 @@ public enum HTTP1Conformance {
     }
 
     private static func request(from head: RequestHead) -> Request {
-        var generator = RequestIDGenerator()
-        let requestID = RequestID(clientValue: head.summaryRequestIDSlice(), generator: &generator)
+        // The client's id when it is sane, else a fixed one (all zeros) so results are reproducible.
+        var requestID = RequestID()
+        if let client = head.summaryRequestIDSlice(), RequestID.isSane(client) {
+            var generator = RequestIDGenerator()
+            requestID = RequestID(clientValue: client, generator: &generator)
+        }
         let allocator = ByteBufferAllocator()
         let toApp = HeadRewriter.upstreamRequestHead(
             head, upstreamPath: nil, endpoint: Endpoints.app, requestID: requestID,
