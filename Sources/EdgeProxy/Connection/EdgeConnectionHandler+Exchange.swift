@@ -8,6 +8,8 @@ extension EdgeConnectionHandler {
     /// A head was parsed: route it, then answer locally or start forwarding.
     func beginExchange() {
         exchange = Exchange()
+        exchangeCounter &+= 1
+        exchange.serial = exchangeCounter
         let clientID: ByteBuffer? = head.summaryRequestIDSlice()
         exchange.requestID = RequestID(clientValue: clientID, generator: &idGenerator)
         exchange.isHEAD = head.method == .head
@@ -62,7 +64,16 @@ extension EdgeConnectionHandler {
                 exchange.route = route
                 exchange.bodyLimit = route.maxBodyBytes
                 exchange.upstreamChunked = head.framing == .chunked
-                startForwarding(endpointIndex: index)
+                exchange.endpointIndex = index
+                if let chain = runtime.chains[route.id], let context {
+                    exchange.filterChain = chain
+                    exchange.filterContext = ExchangeContext(
+                        route: route, eventLoop: context.eventLoop, services: pools.services,
+                        requestID: exchange.requestID, clientAddress: clientAddress)
+                    runRequestHeadFilters(from: 0)
+                } else {
+                    startForwarding(endpointIndex: index)
+                }
             }
         }
     }
@@ -88,11 +99,15 @@ extension EdgeConnectionHandler {
         exchange.upstream = connection
         connection.lease(to: self, requestWasHEAD: exchange.isHEAD)
         let endpoint = pools.pools[exchange.endpointIndex].endpoint
+        let heldBody = exchange.heldBody
         connection.write(HeadRewriter.upstreamRequestHead(
             head, upstreamPath: exchange.route?.upstreamPathBytes, endpoint: endpoint,
-            requestID: exchange.requestID, forwardedFor: forwardedForLine, allocator: connection.allocator))
+            requestID: exchange.requestID, forwardedFor: forwardedForLine,
+            heldBodyLength: heldBody.map { Int64($0.readableBytes) }, allocator: connection.allocator))
+        if let heldBody, heldBody.readableBytes > 0 { connection.write(heldBody) }
         upstreamNeedsFlush = true
-        if head.expectsContinue {
+        if head.expectsContinue && !exchange.sentContinue {
+            exchange.sentContinue = true
             context.write(wrapOutboundOut(Self.continueResponse(context.channel.allocator)), promise: nil)
             clientNeedsFlush = true
         }
@@ -107,7 +122,7 @@ extension EdgeConnectionHandler {
 
     /// A new upstream connection is up (called by the pool on this event loop).
     func upstreamConnected(_ connection: UpstreamConnection) {
-        let pool = pools.pools[exchange.endpointIndex >= 0 ? exchange.endpointIndex : 0]
+        let pool = connection.pool
         guard state == .awaitingUpstream, context != nil else {
             pool.release(connection, reusable: true)
             return
@@ -141,6 +156,7 @@ extension EdgeConnectionHandler {
             default: close = true
             }
         }
+        exchange.localStatus = response.status
         let bytes = response.encode(
             requestID: exchange.requestID, closeConnection: close, isHEAD: exchange.isHEAD,
             allocator: context.channel.allocator)

@@ -1,9 +1,19 @@
 import NIOCore
 
-/// Events from the leased `UpstreamConnection` (same event loop; direct calls).
+/// Events from the leased `UpstreamConnection` (same event loop; direct calls). They also run
+/// after the client left while a hold awaits settlement: then nothing is written.
 extension EdgeConnectionHandler {
     func upstreamResponseHead(_ response: inout ResponseHead) {
-        guard let context else { return }
+        exchange.upstreamStatus = response.status
+        if !exchange.filterChain.isEmpty {
+            runResponseHeadFilters(from: exchange.filterChain.count - 1, &response)
+        } else {
+            writeResponseHead(&response)
+        }
+    }
+
+    /// Writes the client's response head (after the response filters continued).
+    func writeResponseHead(_ response: inout ResponseHead) {
         exchange.responseHeadSent = true
         exchange.clientFraming = HeadRewriter.clientFraming(for: response, clientIsHTTP10: head.isHTTP10)
         if case .untilClose = exchange.clientFraming { exchange.closeAfterResponse = true }
@@ -11,16 +21,29 @@ extension EdgeConnectionHandler {
             // An early final answer (e.g. 413 from the upstream): the rest of the body is not wanted.
             exchange.closeAfterResponse = true
         }
+        guard let context else { return }
         let close = exchange.closeAfterResponse || !exchange.clientKeepAlive || quiescing
         let bytes = HeadRewriter.clientResponseHead(
             response, framing: exchange.clientFraming, requestID: exchange.requestID, isHEAD: exchange.isHEAD,
-            closeConnection: close, clientIsHTTP10: head.isHTTP10, extraLines: nil, allocator: context.channel.allocator)
+            closeConnection: close, clientIsHTTP10: head.isHTTP10, extraLines: exchange.filterContext?.responseHeaders.buffer,
+            allocator: context.channel.allocator)
         context.write(wrapOutboundOut(bytes), promise: nil)
         clientNeedsFlush = true
         arm(.streamIdle, after: runtime.upstreamIdleTimeout)
     }
 
     func upstreamResponseBody(_ slice: ByteBuffer) {
+        if exchange.suspendedResponse != nil {
+            // A response filter is deciding (e.g. the charge commits): queue, bounded by pausing reads.
+            exchange.queuedResponseBody.append(slice)
+            exchange.queuedResponseBytes += slice.readableBytes
+            if exchange.queuedResponseBytes > Self.maxQueuedResponseBytes { exchange.upstream?.pauseReading() }
+            return
+        }
+        writeResponseBody(slice)
+    }
+
+    func writeResponseBody(_ slice: ByteBuffer) {
         guard let context else { return }
         if case .chunked = exchange.clientFraming {
             context.write(wrapOutboundOut(exchange.clientChunker.framing(beforeChunkOf: slice.readableBytes, allocator: context.channel.allocator)), promise: nil)
@@ -31,17 +54,26 @@ extension EdgeConnectionHandler {
     }
 
     func upstreamResponseEnd(connection: UpstreamConnection, reusable: Bool) {
-        guard let context, exchange.upstream === connection else {
+        guard exchange.upstream === connection else {
             connection.abort()
+            return
+        }
+        if exchange.suspendedResponse != nil {
+            exchange.responseEndWhileSuspended = (connection, reusable)
+            return
+        }
+        exchange.responseComplete = true
+        exchange.upstream = nil
+        connection.pool.release(connection, reusable: reusable && exchange.requestComplete)
+        guard let context else {
+            // The client left; the answer settled the exchange.
+            completeFilters()
             return
         }
         if case .chunked = exchange.clientFraming {
             context.write(wrapOutboundOut(exchange.clientChunker.finish(allocator: context.channel.allocator)), promise: nil)
             clientNeedsFlush = true
         }
-        exchange.responseComplete = true
-        exchange.upstream = nil
-        pools.pools[exchange.endpointIndex].release(connection, reusable: reusable && exchange.requestComplete)
         flushPending()
         if exchange.requestComplete {
             finishExchange()
@@ -77,11 +109,18 @@ extension EdgeConnectionHandler {
         }
         exchange.upstream = nil
         _ = gate.open(.peerUnwritable)
+        guard context != nil else {
+            completeFilters()
+            return
+        }
         if exchange.responseHeadSent {
             flushPending()
             closeAfterFlush()
         } else {
             upstreamNeedsFlush = false
+            exchange.suspendedResponse = nil
+            exchange.queuedResponseBody = []
+            exchange.upstreamStatus = nil
             respondLocally(failure.localResponse, forceClose: !exchange.requestComplete)
         }
     }

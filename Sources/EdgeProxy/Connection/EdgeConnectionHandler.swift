@@ -19,6 +19,10 @@ final class EdgeConnectionHandler: ChannelDuplexHandler {
     enum State {
         /// Reading the next request head.
         case awaitingHead
+        /// A request filter suspended (e.g. on the ledger hold). Client reads are paused.
+        case filtering
+        /// Collecting a small body a filter asked to see whole (a generation's JSON).
+        case holdingBody
         /// The head was accepted; an upstream connection is being opened. Client reads are paused.
         case awaitingUpstream
         /// Bound to an upstream connection: request body and/or response streaming.
@@ -52,6 +56,12 @@ final class EdgeConnectionHandler: ChannelDuplexHandler {
     var deadline: NIODeadline = .distantFuture
     var scheduledTimer: Scheduled<Void>?
     var scheduledFor: NIODeadline = .distantFuture
+    /// Counts exchanges on this connection (see `Exchange.serial`).
+    var exchangeCounter: UInt64 = 0
+    /// The client's address as text (for filters and logs).
+    var clientAddress = "unknown"
+    /// The connection's event loop, kept for work that outlives the channel (a detached settlement).
+    var eventLoop: (any EventLoop)?
 
     init(runtime: EdgeRuntime, pools: UpstreamPools) {
         self.runtime = runtime
@@ -63,6 +73,7 @@ final class EdgeConnectionHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.eventLoop = context.eventLoop
         if context.channel.isActive { connectionStarted(context) }
     }
 
@@ -74,6 +85,7 @@ final class EdgeConnectionHandler: ChannelDuplexHandler {
     private func connectionStarted(_ context: ChannelHandlerContext) {
         guard forwardedForLine.isEmpty else { return }
         let ip = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        clientAddress = ip
         forwardedForLine = Array("X-Forwarded-For: \(ip)\r\n".utf8)
         arm(.headerRead, after: runtime.headerReadTimeout)
     }
@@ -141,16 +153,44 @@ final class EdgeConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        let previous = state
         state = .closed
         received = nil
         scheduledTimer?.cancel()
         scheduledTimer = nil
-        if let upstream = exchange.upstream {
-            // The client is gone: the upstream exchange cannot complete toward anyone.
-            exchange.upstream = nil
-            upstream.abort()
+        if previous == .filtering {
+            // A filter's future is pending (e.g. a hold): it settles when it resolves.
+            exchange.clientGone = true
+        } else if let upstream = exchange.upstream, exchange.filterContext?.hold != nil, exchange.requestComplete,
+                  exchange.upstreamStatus == nil {
+            // The request reached the upstream and tokens are held: its answer still settles them.
+            exchange.clientGone = true
+            detachForSettlement(upstream)
+        } else {
+            if let upstream = exchange.upstream {
+                // The client is gone: the upstream exchange cannot complete toward anyone.
+                exchange.upstream = nil
+                upstream.abort()
+            }
+            if exchange.upstreamStatus == nil && exchange.localStatus == nil { exchange.clientGone = true }
+            completeFilters()
         }
         context.fireChannelInactive()
+    }
+
+    /// Keeps reading the upstream's answer after the client left, to settle the hold by it; gives
+    /// up (releasing the hold) after `upstream_response_seconds`.
+    private func detachForSettlement(_ upstream: UpstreamConnection) {
+        guard let eventLoop else { return }
+        let serial = exchange.serial
+        eventLoop.assumeIsolated().scheduleTask(in: runtime.upstreamResponseTimeout) { [self] in
+            guard exchange.serial == serial, !exchange.filtersCompleted else { return }
+            if let upstream = exchange.upstream {
+                exchange.upstream = nil
+                upstream.abort()
+            }
+            completeFilters()
+        }
     }
 
     // MARK: The request loop
@@ -182,8 +222,10 @@ final class EdgeConnectionHandler: ChannelDuplexHandler {
                 received = buffer
                 guard case .complete = outcome else { return }
                 beginExchange()
-            case .awaitingUpstream:
+            case .awaitingUpstream, .filtering:
                 return
+            case .holdingBody:
+                guard holdRequestBody() else { return }
             case .proxying:
                 if exchange.requestComplete {
                     limitPipelinedBytes()
@@ -293,6 +335,7 @@ final class EdgeConnectionHandler: ChannelDuplexHandler {
 
     /// Ends the exchange once both the request and the response are complete.
     func finishExchange() {
+        completeFilters()
         let keepAlive = exchange.clientKeepAlive && !exchange.closeAfterResponse && !quiescing
         exchange = Exchange()
         guard keepAlive else {
@@ -311,6 +354,7 @@ final class EdgeConnectionHandler: ChannelDuplexHandler {
 
     /// Flushes what is queued, then closes (TLS close_notify included).
     func closeAfterFlush() {
+        completeFilters()
         guard let context, state != .closed, state != .closing else { return }
         state = .closing
         received = nil
@@ -321,6 +365,7 @@ final class EdgeConnectionHandler: ChannelDuplexHandler {
     }
 
     func closeNow() {
+        completeFilters()
         guard let context, state != .closed else { return }
         state = .closing
         received = nil

@@ -1,3 +1,4 @@
+import NIOCore
 import Policy
 
 /// Per-request state of one client exchange, reset for every request on a connection.
@@ -27,6 +28,36 @@ struct Exchange {
     var closeAfterResponse = false
     /// Bytes of a locally answered request's body still to be read and dropped.
     var discardBudget: Int64 = 0
+
+    // Filter chain state (empty chain: none of this is used).
+    /// Identifies the exchange so a late future result for an earlier one is ignored.
+    var serial: UInt64 = 0
+    var filterChain: [any EdgeFilter] = []
+    var filterContext: ExchangeContext?
+    /// The largest body a filter asked to hold (0: stream).
+    var holdBodyLimit = 0
+    var heldBody: ByteBuffer?
+    var sentContinue = false
+    var filtersCompleted = false
+    /// The upstream's final status, once its head arrived.
+    var upstreamStatus: Int?
+    /// The status of a local answer.
+    var localStatus: Int?
+    /// The client went away while the exchange still had work (suspended, or awaiting the upstream).
+    var clientGone = false
+    /// A response filter suspended: the response head waits here and body slices queue up.
+    var suspendedResponse: ResponseHead?
+    var queuedResponseBody: [ByteBuffer] = []
+    var queuedResponseBytes = 0
+    /// The upstream finished while the response was suspended.
+    var responseEndWhileSuspended: (connection: UpstreamConnection, reusable: Bool)?
+}
+
+/// Which phase a suspended filter belongs to.
+enum FilterPhase {
+    case requestHead
+    case requestBody
+    case responseHead
 }
 
 /// What a connection's single timer is currently guarding.

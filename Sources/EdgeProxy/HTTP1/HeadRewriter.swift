@@ -11,7 +11,7 @@ enum HeadRewriter {
     /// upstream with its own credential, the client's Cookie and Authorization.
     static func upstreamRequestHead(
         _ head: RequestHead, upstreamPath: [UInt8]?, endpoint: UpstreamEndpoint,
-        requestID: RequestID, forwardedFor: [UInt8], allocator: ByteBufferAllocator
+        requestID: RequestID, forwardedFor: [UInt8], heldBodyLength: Int64? = nil, allocator: ByteBufferAllocator
     ) -> ByteBuffer {
         var out = allocator.buffer(capacity: head.bytes.readableBytes + 192 + (endpoint.credentialLine?.count ?? 0))
         let stripCredentials = endpoint.stripsClientCredentials
@@ -46,6 +46,13 @@ enum HeadRewriter {
         out.writeStaticString("\r\n")
         out.writeBytes(forwardedFor)
         out.writeStaticString("X-Forwarded-Proto: https\r\n")
+        if let held = heldBodyLength {
+            // A held body is sent whole, so its length is known even if the client sent it chunked.
+            out.writeStaticString("Content-Length: ")
+            writeDecimal(held, into: &out)
+            out.writeStaticString("\r\n\r\n")
+            return out
+        }
         switch head.framing {
         case .contentLength(let n):
             out.writeStaticString("Content-Length: ")

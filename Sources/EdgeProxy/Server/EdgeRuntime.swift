@@ -10,15 +10,21 @@ final class EdgeRuntime: Sendable {
     let endpoints: [UpstreamEndpoint]
     private let endpointIndexByName: [String: Int]
     let logger: Logger
+    /// The ledger filters meter against (nil: routes with `authenticate`/`meter` answer 503).
+    let ledger: Ledger?
+    /// Each route's filter chain, by route id.
+    let chains: [String: [any EdgeFilter]]
     /// Timeouts as NIO amounts.
     let headerReadTimeout: TimeAmount
     let clientIdleTimeout: TimeAmount
     let upstreamResponseTimeout: TimeAmount
     let upstreamIdleTimeout: TimeAmount
 
-    init(policy: EdgePolicy, environment: EdgeEnvironment, logger: Logger) throws {
+    init(policy: EdgePolicy, environment: EdgeEnvironment, logger: Logger, ledger: Ledger?, filters: FilterRegistry) throws {
         self.policy = policy
         self.logger = logger
+        self.ledger = ledger
+        self.chains = try filters.chains(for: policy.routes)
         var endpoints: [UpstreamEndpoint] = []
         var index: [String: Int] = [:]
         for (name, settings) in policy.upstreams.sorted(by: { $0.key < $1.key }) {

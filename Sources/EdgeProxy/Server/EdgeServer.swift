@@ -15,9 +15,16 @@ public struct EdgeServerConfiguration: Sendable {
     public var certificatePath: String
     public var keyPath: String
     public var logger: Logger
+    /// The token ledger; required by routes that list `authenticate` or `meter`.
+    public var ledger: Ledger?
+    /// Filters routes may name; the built-ins unless an embedding program adds its own.
+    public var filters: FilterRegistry
 
     public init(policy: EdgePolicy, environment: EdgeEnvironment, host: String, port: Int,
-                certificatePath: String, keyPath: String, logger: Logger) {
+                certificatePath: String, keyPath: String, logger: Logger, ledger: Ledger? = nil,
+                filters: FilterRegistry = .builtIn) {
+        self.ledger = ledger
+        self.filters = filters
         self.policy = policy
         self.environment = environment
         self.host = host
@@ -51,13 +58,15 @@ public final class EdgeServer: Sendable {
 
     /// Binds the listener and starts serving.
     public static func start(_ configuration: EdgeServerConfiguration) async throws -> EdgeServer {
-        let runtime = try EdgeRuntime(policy: configuration.policy, environment: configuration.environment, logger: configuration.logger)
+        let runtime = try EdgeRuntime(
+            policy: configuration.policy, environment: configuration.environment, logger: configuration.logger,
+            ledger: configuration.ledger, filters: configuration.filters)
         let tls = try ServerTLS.makeContext(certificatePath: configuration.certificatePath, keyPath: configuration.keyPath)
         let threads = configuration.policy.server.eventLoops > 0 ? configuration.policy.server.eventLoops : System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         var poolsByLoop: [(loop: any EventLoop, pools: NIOLoopBound<UpstreamPools>)] = []
         for loop in group.makeIterator() {
-            let pools = try await loop.submit { NIOLoopBound(UpstreamPools(runtime: runtime, eventLoop: loop), eventLoop: loop) }.get()
+            let pools = try await loop.submit { NIOLoopBound(try UpstreamPools(runtime: runtime, eventLoop: loop), eventLoop: loop) }.get()
             poolsByLoop.append((loop, pools))
         }
         let lookup = poolsByLoop
@@ -115,8 +124,10 @@ public final class EdgeServer: Sendable {
                 try? await group.shutdownGracefully()
             }
         }
+        // Close pooled upstream connections (TLS close_notify included) while the loops still run.
         for entry in poolsByLoop {
-            try? await entry.loop.submit { entry.pools.value.closeIdle() }.get()
+            let closing = try? await entry.loop.submit { EventLoopFuture.andAllComplete(entry.pools.value.closeIdle(), on: entry.loop) }.get()
+            try? await closing?.get()
         }
         try? await group.shutdownGracefully()
     }

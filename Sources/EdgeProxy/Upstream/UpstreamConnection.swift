@@ -22,7 +22,7 @@ final class UpstreamConnection: ChannelDuplexHandler {
         case closed
     }
 
-    private unowned let pool: UpstreamPool
+    unowned let pool: UpstreamPool
     private var context: ChannelHandlerContext?
     private var state: State = .idle
     /// The downstream exchange this connection is leased to.
@@ -76,6 +76,15 @@ final class UpstreamConnection: ChannelDuplexHandler {
             state = .closed
             context?.close(promise: nil)
         }
+    }
+
+    /// Closes the connection for shutdown; the future completes once the channel is closed.
+    func closeForShutdown() -> EventLoopFuture<Void>? {
+        guard let channel = context?.channel else { return nil }
+        leaseholder = nil
+        state = .closed
+        channel.close(promise: nil)
+        return channel.closeFuture
     }
 
     // MARK: ChannelHandler

@@ -59,11 +59,11 @@ final class UpstreamPool {
         if let index = idle.firstIndex(where: { $0 === connection }) { idle.remove(at: index) }
     }
 
-    /// Closes every idle connection (shutdown).
-    func closeIdle() {
+    /// Closes every idle connection (shutdown); the futures complete when they are closed.
+    func closeIdle() -> [EventLoopFuture<Void>] {
         let all = idle
         idle.removeAll()
-        for connection in all { connection.abort() }
+        return all.compactMap { $0.closeForShutdown() }
     }
 
     private func connect(for handler: EdgeConnectionHandler) {
@@ -102,15 +102,20 @@ final class UpstreamPool {
     }
 }
 
-/// The pools of one event loop, one per upstream, indexed like `EdgeRuntime.endpoints`.
+/// What one event loop owns: its upstream pools (one per upstream, indexed like
+/// `EdgeRuntime.endpoints`) and its filter services (ledger reader, prices).
 final class UpstreamPools {
     let pools: [UpstreamPool]
+    let services: EdgeServices
 
-    init(runtime: EdgeRuntime, eventLoop: any EventLoop) {
+    init(runtime: EdgeRuntime, eventLoop: any EventLoop) throws {
         pools = runtime.endpoints.map { UpstreamPool(endpoint: $0, eventLoop: eventLoop, limits: runtime.policy.limits) }
+        services = EdgeServices(
+            ledger: runtime.ledger, reader: try runtime.ledger?.makeReader(), prices: runtime.policy.prices,
+            authentication: runtime.policy.authentication, logger: runtime.logger)
     }
 
-    func closeIdle() { for pool in pools { pool.closeIdle() } }
+    func closeIdle() -> [EventLoopFuture<Void>] { pools.flatMap { $0.closeIdle() } }
 }
 
 @available(*, unavailable)

@@ -10,6 +10,17 @@ public struct EdgePolicy: Sendable {
     public var operationPrices: [String: Int64]
     public var plans: PlanCatalog
     public var ledger: LedgerSettings
+    /// Prices and the generation classification rules.
+    public var prices: PriceTable
+    public var authentication: AuthenticationSettings
+}
+
+/// How requests authenticate.
+public struct AuthenticationSettings: Sendable {
+    /// Name of the portal's session cookie.
+    public var sessionCookie: String
+
+    public static let standard = AuthenticationSettings(sessionCookie: "edge_session")
 }
 
 /// Process-wide server settings.
@@ -71,12 +82,24 @@ public struct Plan: Sendable, Equatable {
     public var rollover: Bool
     /// The most a balance may hold after a rollover renewal (nil: no cap).
     public var rolloverCap: Int64?
+
+    public init(name: String, monthlyTokens: Int64, rollover: Bool, rolloverCap: Int64?) {
+        self.name = name
+        self.monthlyTokens = monthlyTokens
+        self.rollover = rollover
+        self.rolloverCap = rolloverCap
+    }
 }
 
 /// The plans offered, and which one new users start on.
 public struct PlanCatalog: Sendable {
     public var defaultPlan: String
     public var plans: [String: Plan]
+
+    public init(defaultPlan: String, plans: [String: Plan]) {
+        self.defaultPlan = defaultPlan
+        self.plans = plans
+    }
 
     public func plan(named name: String) -> Plan? { plans[name] }
 
@@ -90,6 +113,11 @@ public struct LedgerSettings: Sendable {
     public var mapSizeMiB: Int
     /// true: fsync every group commit (default). false: MDB_NOSYNC-style, faster but may lose the last commits on a crash.
     public var durable: Bool
+
+    public init(mapSizeMiB: Int, durable: Bool) {
+        self.mapSizeMiB = mapSizeMiB
+        self.durable = durable
+    }
 
     public static let standard = LedgerSettings(mapSizeMiB: 1024, durable: true)
 }

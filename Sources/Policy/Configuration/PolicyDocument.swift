@@ -10,7 +10,39 @@ struct PolicyDocument: Decodable {
     var operations: [String: Int]?
     var plans: PlansSection?
     var ledger: LedgerSection?
+    var pricing: PricingSection?
+    var authentication: AuthenticationSection?
     var routes: [RouteSection]
+
+    struct PricingSection: Decodable {
+        var pricedBodyBytes: Int?
+        var maxImages: Int?
+        var generationRules: [GenerationRuleSection]?
+        enum CodingKeys: String, CodingKey {
+            case pricedBodyBytes = "priced_body_bytes"
+            case maxImages = "max_images"
+            case generationRules = "generation_rules"
+        }
+    }
+
+    struct GenerationRuleSection: Decodable {
+        var pathSuffix: String?
+        var modelSuffix: String?
+        var styles: [String]?
+        var operation: String
+        enum CodingKeys: String, CodingKey {
+            case pathSuffix = "path_suffix"
+            case modelSuffix = "model_suffix"
+            case styles, operation
+        }
+    }
+
+    struct AuthenticationSection: Decodable {
+        var sessionCookie: String?
+        enum CodingKeys: String, CodingKey {
+            case sessionCookie = "session_cookie"
+        }
+    }
 
     struct ServerSection: Decodable {
         var eventLoops: Int?
@@ -108,8 +140,9 @@ struct PolicyDocument: Decodable {
         var operation: String?
         var maxBodyBytes: Int64?
         var respond: RespondSection?
+        var filters: [String]?
         enum CodingKeys: String, CodingKey {
-            case id, methods, path, upstream, operation, respond
+            case id, methods, path, upstream, operation, respond, filters
             case pathPrefix = "path_prefix"
             case upstreamPath = "upstream_path"
             case maxBodyBytes = "max_body_bytes"

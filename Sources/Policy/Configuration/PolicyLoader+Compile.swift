@@ -68,9 +68,17 @@ extension PolicyLoader {
             mapSizeMiB: try bounded(doc.ledger?.mapSizeMiB ?? 1024, "ledger.map_size_mib", 1...1_048_576),
             durable: doc.ledger?.durable ?? true)
 
+        let priceTable = try compilePricing(doc.pricing, prices: prices)
+        var authentication = AuthenticationSettings.standard
+        if let cookie = doc.authentication?.sessionCookie {
+            guard !cookie.isEmpty, cookie.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "=") && $0 != UInt8(ascii: ";") }) else {
+                throw PolicyError(keyPath: "authentication.session_cookie", reason: "must be a valid cookie name")
+            }
+            authentication.sessionCookie = cookie
+        }
         return EdgePolicy(
             server: server, limits: limits, timeouts: timeouts, upstreams: upstreams, routes: routes,
-            operationPrices: prices, plans: plans, ledger: ledger)
+            operationPrices: prices, plans: plans, ledger: ledger, prices: priceTable, authentication: authentication)
     }
 
     static func compileRoutes(
@@ -138,9 +146,33 @@ extension PolicyLoader {
             }
             let bodyLimit = section.maxBodyBytes ?? limits.maxBodyBytes
             guard bodyLimit >= 0 else { throw PolicyError(keyPath: "\(key).max_body_bytes", reason: "must not be negative") }
-            routes.append(Route(id: section.id, methods: methods, path: match, action: action, operation: section.operation, maxBodyBytes: bodyLimit))
+            let filters = section.filters ?? []
+            for (fi, name) in filters.enumerated() where !isIdentifier(name) {
+                throw PolicyError(keyPath: "\(key).filters[\(fi)]", reason: "'\(name)' is not a filter name")
+            }
+            if section.operation != nil && !filters.contains("meter") {
+                throw PolicyError(keyPath: "\(key).filters", reason: "a priced route (operation set) must list the 'meter' filter, or it would forward unmetered")
+            }
+            routes.append(Route(id: section.id, methods: methods, path: match, action: action, operation: section.operation,
+                                maxBodyBytes: bodyLimit, filters: filters))
         }
         return RouteTable(routes)
+    }
+
+    static func compilePricing(_ section: PolicyDocument.PricingSection?, prices: [String: Int64]) throws(PolicyError) -> PriceTable {
+        let pricedBodyBytes = try bounded(section?.pricedBodyBytes ?? 65_536, "pricing.priced_body_bytes", 256...16_777_216)
+        let maxImages = try bounded(section?.maxImages ?? 6, "pricing.max_images", 1...1000)
+        var rules: [GenerationRule] = []
+        for (index, rule) in (section?.generationRules ?? []).enumerated() {
+            guard prices[rule.operation] != nil else {
+                throw PolicyError(keyPath: "pricing.generation_rules[\(index)].operation", reason: "unknown operation '\(rule.operation)' (add it under 'operations')")
+            }
+            rules.append(GenerationRule(pathSuffix: rule.pathSuffix, modelSuffix: rule.modelSuffix, styles: rule.styles, operation: rule.operation))
+        }
+        if section != nil, rules.last.map({ $0.pathSuffix != nil || $0.modelSuffix != nil || $0.styles != nil }) ?? true {
+            throw PolicyError(keyPath: "pricing.generation_rules", reason: "the last rule must have no conditions (the default operation)")
+        }
+        return PriceTable(prices: prices, generationRules: rules, maxImages: Int64(maxImages), pricedBodyBytes: pricedBodyBytes)
     }
 
     static func compilePlans(_ section: PolicyDocument.PlansSection?) throws(PolicyError) -> PlanCatalog {

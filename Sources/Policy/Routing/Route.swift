@@ -23,6 +23,8 @@ public struct Route: Sendable {
     public var operation: String?
     /// Request body limit for this route → 413 beyond it.
     public var maxBodyBytes: Int64
+    /// Names of the filters that run for this route, in order (see `FilterRegistry` in EdgeProxy).
+    public var filters: [String]
 
     /// Raw bytes of `methods` and the path, kept for byte-level matching on the hot path.
     let methodBytes: [[UInt8]]?
@@ -32,7 +34,7 @@ public struct Route: Sendable {
 
     public init(
         id: String, methods: [String]?, path: PathMatch, action: Action,
-        operation: String?, maxBodyBytes: Int64
+        operation: String?, maxBodyBytes: Int64, filters: [String] = []
     ) {
         self.id = id
         self.methods = methods
@@ -40,6 +42,7 @@ public struct Route: Sendable {
         self.action = action
         self.operation = operation
         self.maxBodyBytes = maxBodyBytes
+        self.filters = filters
         self.methodBytes = methods.map { $0.map { Array($0.utf8) } }
         switch path {
         case .exact(let p), .prefix(let p): self.pathBytes = Array(p.utf8)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EdgeProxy
 import Policy
 
 /// `edgeproxy check`: validates a policy file and names the offending key.
@@ -14,6 +15,7 @@ struct CheckCommand: ParsableCommand {
         let path = config ?? PolicyLoader.defaultPath(environment: environment)
         do {
             let policy = try PolicyLoader.load(path: path, environment: environment)
+            _ = try FilterRegistry.builtIn.chains(for: policy.routes)
             print("\(path): OK — \(policy.routes.routes.count) routes, \(policy.upstreams.count) upstreams, \(policy.operationPrices.count) priced operations, \(policy.plans.plans.count) plans")
         } catch {
             printError("\(path): invalid policy: \(error)")

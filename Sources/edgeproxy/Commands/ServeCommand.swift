@@ -62,9 +62,25 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
 
-        let server = try await EdgeServer.start(EdgeServerConfiguration(
-            policy: policy, environment: environment, host: listen.host, port: listen.port,
-            certificatePath: certificatePath, keyPath: keyPath, logger: logger))
+        let ledger: Ledger
+        do {
+            ledger = try openLedger(directory: environment.dataDirectory, policy: policy)
+        } catch {
+            printError("Cannot open the ledger in \(environment.dataDirectory): \(error)")
+            throw ExitCode(1)
+        }
+        if ledger.recoveredAtOpen.holds > 0 {
+            print("Released \(ledger.recoveredAtOpen.holds) holds (\(ledger.recoveredAtOpen.tokens) tokens) left by \(ledger.recoveredAtOpen.processes) stopped process(es).")
+        }
+        let server: EdgeServer
+        do {
+            server = try await EdgeServer.start(EdgeServerConfiguration(
+                policy: policy, environment: environment, host: listen.host, port: listen.port,
+                certificatePath: certificatePath, keyPath: keyPath, logger: logger, ledger: ledger))
+        } catch let error as PolicyError {
+            printError("\(path): invalid policy: \(error)")
+            throw ExitCode(2)
+        }
         let shownHost = listen.host == "0.0.0.0" || listen.host == "::" ? "localhost" : listen.host
         print("Recraftor Edge listening on https://\(shownHost):\(server.port) (policy \(path))")
         print("Try: curl --cacert \(certificatePath) https://\(shownHost):\(server.port)/healthz")
@@ -77,6 +93,13 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger))
         try await group.run()
         if let standIn { try? await standIn.shutdown() }
+        ledger.close()
         print("Recraftor Edge stopped.")
     }
+}
+
+/// Opens the ledger (a blocking call, kept out of the async context).
+private func openLedger(directory: String, policy: EdgePolicy) throws -> Ledger {
+    // The same directory the `users`, `keys`, `tokens` and `ledger` commands use.
+    try Ledger.open(directory: directory, settings: policy.ledger, plans: policy.plans)
 }

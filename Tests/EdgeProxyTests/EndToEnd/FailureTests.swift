@@ -11,7 +11,7 @@ struct FailureTests {
     func connectFailure() async throws {
         try await withEdge(recraftURL: "https://localhost:1") { edge in
             let client = try await edge.client()
-            let response = try await client.send(method: .POST, path: "/v1/images/vectorize", body: ByteBuffer(string: "{}"))
+            let response = try await client.send(method: .POST, path: "/v1/images/vectorize", headers: edge.authorized(), body: ByteBuffer(string: "{}"))
             #expect(response.status == .badGateway)
             let error = try #require(try response.jsonObject()["error"] as? [String: Any])
             #expect(error["code"] as? String == "upstream_unreachable")
@@ -25,7 +25,7 @@ struct FailureTests {
         try await withEdge(adjust: { $0.timeouts.upstreamResponseSeconds = 0.5 }) { edge in
             let client = try await edge.client()
             let response = try await client.send(
-                method: .POST, path: "/v1/images/vectorize", headers: ["X-StandIn-Delay-Ms": "3000"],
+                method: .POST, path: "/v1/images/vectorize", headers: edge.authorized(["X-StandIn-Delay-Ms": "3000"]),
                 body: ByteBuffer(string: "{}"))
             #expect(response.status == .gatewayTimeout)
             #expect(response.bodyText.contains("upstream_timeout"))
@@ -38,7 +38,7 @@ struct FailureTests {
         try await withEdge { edge in
             let client = try await edge.client()
             let response = try await client.send(
-                method: .POST, path: "/v1/images/vectorize", headers: ["X-StandIn-Reset": "1"],
+                method: .POST, path: "/v1/images/vectorize", headers: edge.authorized(["X-StandIn-Reset": "1"]),
                 body: ByteBuffer(string: "{}"))
             #expect(response.status == .badGateway)
             #expect(response.bodyText.contains("upstream_reset"))
@@ -51,9 +51,9 @@ struct FailureTests {
         try await withEdge { edge in
             let client = try await edge.client()
             let failed = try await client.send(
-                method: .POST, path: "/v1/images/vectorize", headers: ["X-StandIn-Status": "500"], body: ByteBuffer(string: "{}"))
+                method: .POST, path: "/v1/images/vectorize", headers: edge.authorized(["X-StandIn-Status": "500"]), body: ByteBuffer(string: "{}"))
             #expect(failed.status == .internalServerError)
-            let ok = try await client.send(method: .POST, path: "/v1/images/vectorize", body: ByteBuffer(string: "{}"))
+            let ok = try await client.send(method: .POST, path: "/v1/images/vectorize", headers: edge.authorized(), body: ByteBuffer(string: "{}"))
             #expect(ok.status == .ok)
             await client.close()
         }
@@ -66,7 +66,7 @@ struct FailureTests {
         let standIn = try await RecraftStandIn.start(.init(tlsCertificatePath: other.leafCertificatePath, tlsKeyPath: other.leafKeyPath))
         try await withEdge(recraftURL: "https://localhost:\(standIn.port)") { edge in
             let client = try await edge.client()
-            let response = try await client.send(method: .POST, path: "/v1/images/vectorize", body: ByteBuffer(string: "{}"))
+            let response = try await client.send(method: .POST, path: "/v1/images/vectorize", headers: edge.authorized(), body: ByteBuffer(string: "{}"))
             #expect(response.status == .badGateway)
             #expect(standIn.requestCount == 0)
             await client.close()

@@ -13,7 +13,7 @@ struct StreamingTests {
             let client = try await edge.client()
             let size = 24 * 1024 * 1024 + 12_345
             let result = try await client.sendGenerated(
-                path: "/v1/images/vectorize", headers: ["Content-Type": "application/octet-stream"],
+                path: "/v1/images/vectorize", headers: edge.authorized(["Content-Type": "application/octet-stream"]),
                 bodyBytes: size, seed: 7, chunked: chunked)
             #expect(result.response.status == .ok)
             let body = try result.response.jsonObject()
@@ -71,7 +71,7 @@ struct StreamingTests {
     func expectContinue() async throws {
         try await withEdge { edge in
             let raw = try await edge.raw()
-            try await raw.write("POST /v1/images/vectorize HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n")
+            try await raw.write("POST /v1/images/vectorize HTTP/1.1\r\nHost: localhost\r\n\(edge.authorizationLine)Content-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n")
             let interim = await raw.read(untilContains: "100 Continue")
             #expect(interim.text.hasPrefix("HTTP/1.1 100 Continue\r\n\r\n"))
             try await raw.write("hello")

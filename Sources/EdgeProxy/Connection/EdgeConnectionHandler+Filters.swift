@@ -1,0 +1,239 @@
+import NIOCore
+import Policy
+
+/// The filter-chain runner: runs each phase's hooks in order, holds a small body when asked,
+/// suspends on a future (reads paused, nothing buffered) and resumes exactly once.
+extension EdgeConnectionHandler {
+    /// Largest response a suspended response filter lets queue before upstream reads pause.
+    static let maxQueuedResponseBytes = 64 * 1024
+
+    func runRequestHeadFilters(from start: Int) {
+        var index = start
+        while index < exchange.filterChain.count {
+            switch exchange.filterChain[index].requestHead(EdgeRequest(head: head), &exchange.filterContext!) {
+            case .continue:
+                index += 1
+            case .holdBody(let maxBytes):
+                exchange.holdBodyLimit = max(exchange.holdBodyLimit, maxBytes)
+                index += 1
+            case .respond(let reply):
+                respondLocally(reply.localResponse)
+                return
+            case .suspend(let future):
+                suspend(on: future, phase: .requestHead, resumeAt: index + 1)
+                return
+            }
+        }
+        requestHeadFiltersFinished()
+    }
+
+    private func requestHeadFiltersFinished() {
+        guard exchange.holdBodyLimit > 0 else {
+            startForwarding(endpointIndex: exchange.endpointIndex)
+            return
+        }
+        var capacity = 1024
+        if case .contentLength(let length) = head.framing {
+            guard length <= Int64(exchange.holdBodyLimit) else {
+                respondLocally(.error(status: 413, code: "body_too_large", message: "This request's body must be at most \(exchange.holdBodyLimit) bytes"), forceClose: true)
+                return
+            }
+            capacity = Int(length)
+        }
+        exchange.heldBody = context?.channel.allocator.buffer(capacity: capacity) ?? ByteBuffer()
+        if exchange.requestComplete {
+            runRequestBodyFilters(from: 0)
+            return
+        }
+        if head.expectsContinue, let context {
+            context.write(wrapOutboundOut(Self.continueResponse(context.channel.allocator)), promise: nil)
+            clientNeedsFlush = true
+            exchange.sentContinue = true
+        }
+        state = .holdingBody
+        arm(.streamIdle, after: runtime.upstreamIdleTimeout)
+    }
+
+    /// Collects the body a filter asked to hold; false when more bytes are needed.
+    func holdRequestBody() -> Bool {
+        guard var buffer = received else { return false }
+        received = nil
+        while true {
+            let event: BodyDecoder.Event
+            do {
+                event = try exchange.requestDecoder.next(&buffer)
+            } catch {
+                respondLocally(.error(error), forceClose: true)
+                return false
+            }
+            switch event {
+            case .data(var slice):
+                guard (exchange.heldBody?.readableBytes ?? 0) + slice.readableBytes <= exchange.holdBodyLimit else {
+                    respondLocally(.error(status: 413, code: "body_too_large", message: "This request's body must be at most \(exchange.holdBodyLimit) bytes"), forceClose: true)
+                    return false
+                }
+                exchange.heldBody!.writeBuffer(&slice)
+            case .needMore:
+                received = buffer.readableBytes > 0 ? buffer : nil
+                return false
+            case .end:
+                received = buffer.readableBytes > 0 ? buffer : nil
+                exchange.requestComplete = true
+                disarm()
+                runRequestBodyFilters(from: 0)
+                return true
+            }
+        }
+    }
+
+    func runRequestBodyFilters(from start: Int) {
+        let body = exchange.heldBody ?? ByteBuffer()
+        var index = start
+        while index < exchange.filterChain.count {
+            switch exchange.filterChain[index].requestBody(body, &exchange.filterContext!) {
+            case .continue, .holdBody:
+                index += 1
+            case .respond(let reply):
+                respondLocally(reply.localResponse)
+                return
+            case .suspend(let future):
+                suspend(on: future, phase: .requestBody, resumeAt: index + 1)
+                return
+            }
+        }
+        startForwarding(endpointIndex: exchange.endpointIndex)
+    }
+
+    /// Runs response filters in reverse order; writes the head when all continued.
+    func runResponseHeadFilters(from start: Int, _ response: inout ResponseHead) {
+        var index = start
+        while index >= 0 {
+            switch exchange.filterChain[index].responseHead(status: response.status, &exchange.filterContext!) {
+            case .continue, .holdBody:
+                index -= 1
+            case .respond(let reply):
+                replaceUpstreamResponse(with: reply)
+                return
+            case .suspend(let future):
+                exchange.suspendedResponse = response
+                suspend(on: future, phase: .responseHead, resumeAt: index - 1)
+                return
+            }
+        }
+        writeResponseHead(&response)
+    }
+
+    private func suspend(on future: EventLoopFuture<FilterResolution>, phase: FilterPhase, resumeAt index: Int) {
+        let serial = exchange.serial
+        if phase != .responseHead {
+            state = .filtering
+            gate.close(.awaitingUpstream)
+        }
+        future.assumeIsolated().whenComplete { [self] result in
+            self.resume(serial: serial, phase: phase, at: index, result: result)
+        }
+    }
+
+    private func resume(serial: UInt64, phase: FilterPhase, at index: Int, result: Result<FilterResolution, any Error>) {
+        guard exchange.serial == serial, exchange.filterContext != nil, !exchange.filtersCompleted else { return }
+        let resolution: FilterResolution
+        switch result {
+        case .success(let value): resolution = value
+        case .failure: resolution = .respond(EdgeReply(status: 500, code: "internal_error", message: "A filter failed"))
+        }
+        switch resolution {
+        case .continue:
+            break
+        case .continueAfter(let update):
+            update(&exchange.filterContext!)
+        case .respond(let reply):
+            if exchange.clientGone {
+                completeFilters()
+                return
+            }
+            if phase == .responseHead {
+                exchange.suspendedResponse = nil
+                replaceUpstreamResponse(with: reply)
+            } else {
+                respondLocally(reply.localResponse)
+            }
+            if !isProcessing { process() }
+            flushPending()
+            return
+        }
+        switch phase {
+        case .requestHead, .requestBody:
+            if exchange.clientGone {
+                completeFilters()
+                return
+            }
+            if phase == .requestHead { runRequestHeadFilters(from: index) } else { runRequestBodyFilters(from: index) }
+            if state != .filtering && state != .awaitingUpstream, gate.open(.awaitingUpstream), let context { context.read() }
+        case .responseHead:
+            guard var response = exchange.suspendedResponse else { return }
+            // Cleared before continuing; a later filter that suspends again sets it again.
+            exchange.suspendedResponse = nil
+            runResponseHeadFilters(from: index, &response)
+            if exchange.suspendedResponse == nil { releaseQueuedResponse() }
+        }
+        if !isProcessing { process() }
+        flushPending()
+    }
+
+    /// After a suspended response resumed: send what queued, then finish if the upstream already did.
+    private func releaseQueuedResponse() {
+        let queued = exchange.queuedResponseBody
+        exchange.queuedResponseBody = []
+        exchange.queuedResponseBytes = 0
+        for slice in queued { writeResponseBody(slice) }
+        exchange.upstream?.resumeReading()
+        if let (connection, reusable) = exchange.responseEndWhileSuspended {
+            exchange.responseEndWhileSuspended = nil
+            upstreamResponseEnd(connection: connection, reusable: reusable)
+        }
+    }
+
+    /// A response filter answered instead of the upstream: its response is dropped with its connection.
+    private func replaceUpstreamResponse(with reply: EdgeReply) {
+        if let upstream = exchange.upstream {
+            exchange.upstream = nil
+            upstream.abort()
+        }
+        exchange.queuedResponseBody = []
+        exchange.responseEndWhileSuspended = nil
+        respondLocally(reply.localResponse, forceClose: !exchange.requestComplete)
+    }
+
+    /// Runs `exchangeCompleted` on every filter, exactly once per exchange.
+    func completeFilters() {
+        guard exchange.filterContext != nil, !exchange.filtersCompleted else { return }
+        exchange.filtersCompleted = true
+        let outcome: ExchangeOutcome
+        if let status = exchange.upstreamStatus {
+            outcome = .upstreamResponded(status: status)
+        } else if exchange.clientGone {
+            outcome = .clientGone
+        } else if let status = exchange.localStatus {
+            outcome = .answeredLocally(status: status)
+        } else {
+            outcome = .upstreamFailed
+        }
+        for filter in exchange.filterChain.reversed() {
+            filter.exchangeCompleted(outcome, &exchange.filterContext!)
+        }
+    }
+}
+
+extension EdgeReply {
+    /// The reply in the edge's JSON error shape.
+    var localResponse: LocalResponse {
+        var response = LocalResponse.error(status: status, code: code, message: message, details: details.map { key, value in
+            switch value {
+            case .int(let n): return (key, JSONScalar.int(n))
+            case .string(let s): return (key, JSONScalar.string(s))
+            }
+        })
+        response.extraHeaders = headers
+        return response
+    }
+}

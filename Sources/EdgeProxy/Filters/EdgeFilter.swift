@@ -1,0 +1,117 @@
+public import NIOCore
+import Policy
+
+/// One step of a route's filter chain (Pingora's phases, Envoy's continue/stop contract).
+///
+/// Hooks run on the exchange's event loop and must not block: request hooks in chain order,
+/// `responseHead` in reverse order, `exchangeCompleted` exactly once at the end. Every hook has a
+/// default that continues, so a filter implements only the phases it cares about. Routes name their
+/// filters in the policy (`filters: [authenticate, meter]`); `FilterRegistry` maps names to filters.
+public protocol EdgeFilter: Sendable {
+    /// Once per exchange, after the head is parsed and routed, before any upstream work.
+    /// Return `.holdBody(maxBytes:)` to see the whole (small) body in `requestBody` first.
+    func requestHead(_ request: EdgeRequest, _ exchange: inout ExchangeContext) -> FilterDecision
+    /// Once, with the whole request body, only when some filter asked to hold it.
+    func requestBody(_ body: ByteBuffer, _ exchange: inout ExchangeContext) -> FilterDecision
+    /// Once, when the upstream's final response head arrives (in reverse chain order). Headers
+    /// added to `exchange.responseHeaders` are sent to the client. Suspending here delays the whole
+    /// response (head and body; upstream reads pause) until the future resolves: nothing reaches the
+    /// client before it does. `.respond` replaces the upstream's answer.
+    func responseHead(status: Int, _ exchange: inout ExchangeContext) -> FilterDecision
+    /// Exactly once and last, whatever happened: success, local reply, upstream failure, client gone.
+    func exchangeCompleted(_ outcome: ExchangeOutcome, _ exchange: inout ExchangeContext)
+}
+
+extension EdgeFilter {
+    public func requestHead(_ request: EdgeRequest, _ exchange: inout ExchangeContext) -> FilterDecision { .continue }
+    public func requestBody(_ body: ByteBuffer, _ exchange: inout ExchangeContext) -> FilterDecision { .continue }
+    public func responseHead(status: Int, _ exchange: inout ExchangeContext) -> FilterDecision { .continue }
+    public func exchangeCompleted(_ outcome: ExchangeOutcome, _ exchange: inout ExchangeContext) {}
+}
+
+/// What a hook tells the runner to do next.
+public enum FilterDecision {
+    /// Hand over to the next filter (or, after the last, to the upstream).
+    case `continue`
+    /// Stop the chain and answer locally; nothing is forwarded (or the upstream answer is replaced).
+    case respond(EdgeReply)
+    /// Stop reading from the client (nothing is buffered) and resume exactly once when the future
+    /// completes on this event loop. The runner owns the resumption: a filter can neither forget
+    /// to resume nor resume twice. Closing the connection does not cancel the future; its result
+    /// still reaches `exchangeCompleted`'s bookkeeping.
+    case suspend(EventLoopFuture<FilterResolution>)
+    /// `requestHead` only: hold the whole request body (up to `maxBytes`; beyond → 413) and call
+    /// `requestBody` with it before anything is forwarded. Holding is for small bodies that decide
+    /// the exchange (a generation's JSON); uploads must stream.
+    case holdBody(maxBytes: Int)
+}
+
+/// The outcome of a suspended hook.
+public enum FilterResolution: Sendable {
+    case `continue`
+    /// Continue after applying `update` to the exchange, on its event loop (e.g. record a hold).
+    case continueAfter(@Sendable (inout ExchangeContext) -> Void)
+    case respond(EdgeReply)
+}
+
+/// A reply the edge writes itself: the JSON error shape SDKs parse, with optional details.
+public struct EdgeReply: Sendable {
+    public var status: Int
+    public var code: String
+    public var message: String
+    /// Extra members of `error` (e.g. `required`, `balance`).
+    public var details: [(String, EdgeReplyDetail)]
+    public var headers: [(String, String)]
+
+    public init(status: Int, code: String, message: String, details: [(String, EdgeReplyDetail)] = [], headers: [(String, String)] = []) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+        self.headers = headers
+    }
+}
+
+/// A number or string detail of an `EdgeReply`.
+public enum EdgeReplyDetail: Sendable {
+    case int(Int64)
+    case string(String)
+}
+
+/// Complete `Name: value\r\n` lines a response filter adds to the client's response head.
+public struct ResponseHeaderLines {
+    var buffer: ByteBuffer?
+
+    init() {}
+
+    /// Appends one header. Names and values must not contain CR or LF (they are dropped if they do).
+    public mutating func add(_ name: String, _ value: String) {
+        guard !name.utf8.contains(where: { $0 == 13 || $0 == 10 }), !value.utf8.contains(where: { $0 == 13 || $0 == 10 }) else { return }
+        if buffer == nil { buffer = ByteBuffer() }
+        buffer!.writeString(name)
+        buffer!.writeStaticString(": ")
+        buffer!.writeString(value)
+        buffer!.writeStaticString("\r\n")
+    }
+
+    /// Appends an integer-valued header without formatting through String.
+    public mutating func add(_ name: StaticString, _ value: Int64) {
+        if buffer == nil { buffer = ByteBuffer() }
+        buffer!.writeStaticString(name)
+        buffer!.writeStaticString(": ")
+        HeadRewriter.writeDecimal(value, into: &buffer!)
+        buffer!.writeStaticString("\r\n")
+    }
+}
+
+/// How an exchange ended, for `exchangeCompleted`.
+public enum ExchangeOutcome: Sendable, Equatable {
+    /// The upstream answered with this status (the response may still have been cut short).
+    case upstreamResponded(status: Int)
+    /// The edge answered locally with this status; the upstream may never have been contacted.
+    case answeredLocally(status: Int)
+    /// The upstream failed before a response head (connect, TLS, reset, timeout).
+    case upstreamFailed
+    /// The client went away before the upstream's answer decided anything.
+    case clientGone
+}

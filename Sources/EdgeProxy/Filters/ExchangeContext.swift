@@ -1,0 +1,73 @@
+public import Foundation
+public import Logging
+public import NIOCore
+public import Policy
+
+/// Typed per-exchange state that filters read and write; it lives no longer than its request.
+public struct ExchangeContext {
+    /// The matched route.
+    public let route: Route
+    /// The event loop the exchange runs on; suspended hooks resolve here.
+    public let eventLoop: any EventLoop
+    /// Shared services of this event loop (ledger, prices, logger).
+    public let services: EdgeServices
+    let requestID: RequestID
+    /// The client's address (for rate limits and logs).
+    public let clientAddress: String
+
+    /// Who is calling, once `authenticate` ran.
+    public var principal: Principal?
+    /// How the principal was established.
+    public var credential: CredentialKind?
+    /// The price, once known.
+    public var quote: Quote?
+    /// The tokens held for this exchange, once reserved.
+    public var hold: HoldReceipt?
+    /// Whether the hold was charged or released (it is settled exactly once).
+    public var holdSettled = false
+    /// Headers to add to the client's response (set by response filters).
+    public var responseHeaders = ResponseHeaderLines()
+
+    /// The exchange's `X-Request-Id` as text.
+    public var requestIDText: String { requestID.description }
+
+    init(route: Route, eventLoop: any EventLoop, services: EdgeServices, requestID: RequestID, clientAddress: String) {
+        self.route = route
+        self.eventLoop = eventLoop
+        self.services = services
+        self.requestID = requestID
+        self.clientAddress = clientAddress
+    }
+}
+
+/// How a request authenticated.
+public enum CredentialKind: Sendable, Equatable {
+    case apiKey
+    case sessionCookie
+}
+
+/// What the filters of one event loop share: the ledger (with this loop's reader), the price
+/// table and the logger. Confined to its event loop (the reader is not thread-safe).
+public final class EdgeServices {
+    /// The ledger, when the edge runs with one.
+    public let ledger: Ledger?
+    /// This loop's read transaction holder; reads run inline and cost microseconds.
+    public let reader: LedgerReader?
+    public let prices: PriceTable
+    public let authentication: AuthenticationSettings
+    public let logger: Logger
+
+    init(ledger: Ledger?, reader: LedgerReader?, prices: PriceTable, authentication: AuthenticationSettings, logger: Logger) {
+        self.ledger = ledger
+        self.reader = reader
+        self.prices = prices
+        self.authentication = authentication
+        self.logger = logger
+    }
+
+    /// The current time (one place, so it can be faked later).
+    public func now() -> Date { Date() }
+}
+
+@available(*, unavailable)
+extension EdgeServices: Sendable {}
