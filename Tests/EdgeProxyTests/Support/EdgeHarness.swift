@@ -62,7 +62,7 @@ final class EdgeHarness: Sendable {
     /// Starts the stand-in and the edge. `adjust` may change the compiled default policy first.
     /// `recraftURL` overrides where the `recraft` upstream points (e.g. a closed port).
     static func start(
-        recraftURL: String? = nil, adjust: (inout EdgePolicy) -> Void = { _ in }
+        recraftURL: String? = nil, filters: FilterRegistry = .builtIn, adjust: (inout EdgePolicy) -> Void = { _ in }
     ) async throws -> EdgeHarness {
         let ca = try TestCertificateAuthority()
         let standIn = try await RecraftStandIn.start(.init(
@@ -83,9 +83,17 @@ final class EdgeHarness: Sendable {
         let ledger = try openLedger(directory: ledgerDirectory, policy: policy)
         var logger = Logger(label: "edge-test")
         logger.logLevel = .warning
-        let edge = try await EdgeServer.start(EdgeServerConfiguration(
+        let edge: EdgeServer
+        do {
+            edge = try await EdgeServer.start(EdgeServerConfiguration(
             policy: policy, environment: environment, host: "127.0.0.1", port: 0,
-            certificatePath: ca.leafCertificatePath, keyPath: ca.leafKeyPath, logger: logger, ledger: ledger))
+            certificatePath: ca.leafCertificatePath, keyPath: ca.leafKeyPath, logger: logger, ledger: ledger, filters: filters))
+        } catch {
+            try? await standIn.shutdown()
+            ledger.close()
+            try? FileManager.default.removeItem(atPath: ledgerDirectory)
+            throw error
+        }
         return EdgeHarness(ca: ca, standIn: standIn, edge: edge, policy: policy, ledger: ledger, ledgerDirectory: ledgerDirectory)
     }
 
@@ -135,10 +143,10 @@ final class EdgeHarness: Sendable {
 
 /// Runs `body` with a started harness and always stops it.
 func withEdge(
-    recraftURL: String? = nil, adjust: (inout EdgePolicy) -> Void = { _ in },
+    recraftURL: String? = nil, filters: FilterRegistry = .builtIn, adjust: (inout EdgePolicy) -> Void = { _ in },
     _ body: (EdgeHarness) async throws -> Void
 ) async throws {
-    let harness = try await EdgeHarness.start(recraftURL: recraftURL, adjust: adjust)
+    let harness = try await EdgeHarness.start(recraftURL: recraftURL, filters: filters, adjust: adjust)
     do {
         try await body(harness)
     } catch {
