@@ -65,15 +65,25 @@ struct MeteringFilter: EdgeFilter {
         guard let hold = exchange.hold, !exchange.holdSettled, let ledger = exchange.services.ledger else { return .continue }
         exchange.holdSettled = true
         guard (200..<300).contains(status) else {
-            ledger.release(holdId: hold.holdId) { _ in }
-            exchange.responseHeaders.add("X-Tokens-Charged", 0)
-            exchange.responseHeaders.add("X-Tokens-Remaining", hold.available + hold.amount)
-            if status == 401 || status == 403 {
+            // Refund before answering, so a client that checks its balance next sees it restored.
+            let refusedServiceToken = status == 401 || status == 403
+            if refusedServiceToken {
                 exchange.services.logger.critical("security: Recraft refused the service token (RECRAFT_API_TOKEN)", metadata: [
                     "upstream_status": "\(status)", "route": "\(exchange.route.id)", "request_id": "\(exchange.requestIDText)"])
-                return .respond(EdgeReply(status: 502, code: "upstream_unauthorized", message: "The gateway's credentials for the image service were refused; nothing was charged"))
             }
-            return .continue
+            let promise = exchange.eventLoop.makePromise(of: FilterResolution.self)
+            ledger.release(holdId: hold.holdId) { result in
+                if refusedServiceToken {
+                    promise.succeed(.respond(EdgeReply(status: 502, code: "upstream_unauthorized", message: "The gateway's credentials for the image service were refused; nothing was charged")))
+                    return
+                }
+                let remaining = (try? result.get())?.available ?? hold.available + hold.amount
+                promise.succeed(.continueAfter { exchange in
+                    exchange.responseHeaders.add("X-Tokens-Charged", 0)
+                    exchange.responseHeaders.add("X-Tokens-Remaining", remaining)
+                })
+            }
+            return .suspend(promise.futureResult)
         }
         let promise = exchange.eventLoop.makePromise(of: FilterResolution.self)
         let operation = exchange.quote?.operation ?? exchange.route.operation ?? "unknown"

@@ -133,11 +133,17 @@ final class EdgeHarness: Sendable {
         try ledger.createSession(userId: user.id).token
     }
 
-    /// The user's balance and held tokens now.
+    /// The user's balance and held tokens once open holds settled. A release after an upstream
+    /// failure commits right after the error response is written (about a millisecond), so this
+    /// waits up to two seconds for `held` to reach 0 before reporting.
     func balance(_ user: UserAccount) throws -> (balance: Int64, held: Int64) {
-        let found = try ledger.balance(userId: user.id)
-        let b = try #require(found)
-        return (b.balance, b.held)
+        let deadline = Date().addingTimeInterval(2)
+        while true {
+            let found = try ledger.balance(userId: user.id)
+            let b = try #require(found)
+            if b.held == 0 || Date() > deadline { return (b.balance, b.held) }
+            Thread.sleep(forTimeInterval: 0.005)
+        }
     }
 }
 
