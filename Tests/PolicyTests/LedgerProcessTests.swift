@@ -24,7 +24,9 @@ import Glibc
             ledger.close()
         }
         // Each process alone would spend 16 × 40 × 5 = 3200 tokens: together they must stop at 2000.
-        let arguments = ["ledger", "stress", "--email", "shared@example.com", "--threads", "16", "--attempts", "40", "--amount", "5"]
+        // Both start together: each opens the ledger, says "ready", and waits for the go file.
+        let go = directory.file("go")
+        let arguments = ["ledger", "stress", "--email", "shared@example.com", "--threads", "16", "--attempts", "40", "--amount", "5", "--go-file", go]
         let first = try makeEdgeproxy(arguments, dataDir: dataDir)
         let second = try makeEdgeproxy(arguments, dataDir: dataDir)
         let firstOut = Pipe(), secondOut = Pipe()
@@ -32,6 +34,9 @@ import Glibc
         second.standardOutput = secondOut
         try first.run()
         try second.run()
+        #expect(firstOut.fileHandleForReading.availableLine(timeout: 60) == "ready")
+        #expect(secondOut.fileHandleForReading.availableLine(timeout: 60) == "ready")
+        #expect(FileManager.default.createFile(atPath: go, contents: Data()))
         let firstData = firstOut.fileHandleForReading.readDataToEndOfFile()
         let secondData = secondOut.fileHandleForReading.readDataToEndOfFile()
         first.waitUntilExit()

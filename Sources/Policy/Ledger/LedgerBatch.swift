@@ -20,7 +20,7 @@ struct LedgerBatch: ~Copyable {
     /// Writes done on behalf of mutations.
     var writes = 0
 
-    private var balances: [UInt64: CachedBalance] = [:]
+    private var balances = [UInt64: CachedBalance](minimumCapacity: 64)
     private var nextHold: UInt64?
     private var nextHoldDirty = false
 

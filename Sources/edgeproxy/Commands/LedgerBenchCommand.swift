@@ -2,6 +2,9 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Policy
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `edgeproxy ledger bench`: hold+charge pairs per second through the group-commit writer versus one
 /// write transaction per mutation, at several numbers of concurrent callers.
@@ -19,6 +22,7 @@ struct LedgerBenchCommand: ParsableCommand {
     @Flag(name: .customLong("no-durable"), help: "Skip fsync on commit (MDB_NOSYNC with a 1 s background flush).") var noDurable = false
     @Option(help: "Threads standing in for event loops.") var loops = 2
     @Option(help: "Directory for the throw-away ledgers (default: a new directory under the system temp dir).") var dir: String?
+    @Flag(inversion: .prefixedNo, help: "Also time hot-path reader lookups.") var reads = true
 
     func run() throws {
         try runReporting {
@@ -28,7 +32,9 @@ struct LedgerBenchCommand: ParsableCommand {
             guard modeList.allSatisfy({ $0 == "group" || $0 == "single" }) else { throw CommandFailure("--modes takes group and/or single") }
             let base = dir ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("edge-ledger-bench-\(ProcessInfo.processInfo.processIdentifier)")
             defer { if dir == nil { try? FileManager.default.removeItem(atPath: base) } }
-            print("ledger bench: durable=\(!noDurable) seconds=\(seconds) loops=\(loops) dir=\(base)")
+            try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+            let syncMicros = Self.fdatasyncMicros(directory: base)
+            print("ledger bench: durable=\(!noDurable) seconds=\(seconds) loops=\(loops) dir=\(base); 4 KiB write+fdatasync there: \(Int(syncMicros)) µs")
             print("| writer | callers | pairs/s | mutations/commit | pair p50 µs | pair p99 µs |")
             print("|---|---:|---:|---:|---:|---:|")
             var results: [String: Double] = [:]
@@ -44,6 +50,10 @@ struct LedgerBenchCommand: ParsableCommand {
                     print("| \(name) | \(count) | \(Int(result.pairsPerSecond)) | \(String(format: "%.1f", result.mutationsPerCommit)) | \(Int(result.p50Micros)) | \(Int(result.p99Micros)) |")
                 }
             }
+            if reads {
+                let lookups = try LedgerBenchRun.measureReads(directory: (base as NSString).appendingPathComponent("reads"))
+                print("reader (one thread, 100 users, 1M lookups each): principal(apiKeyHash:) \(String(format: "%.2f", lookups.principal)) µs, balance(userId:now:) \(String(format: "%.2f", lookups.balance)) µs")
+            }
             if modeList.count == 2 {
                 for count in callerCounts {
                     if let group = results["group-\(count)"], let single = results["single-\(count)"], single > 0 {
@@ -52,6 +62,27 @@ struct LedgerBenchCommand: ParsableCommand {
                 }
             }
         }
+    }
+}
+
+extension LedgerBenchCommand {
+    /// Mean microseconds of a 4 KiB `pwrite` + `fdatasync` in `directory`: what a durable commit waits for (twice).
+    static func fdatasyncMicros(directory: String) -> Double {
+        let path = (directory as NSString).appendingPathComponent("fsync-probe")
+        let fd = open(path, O_RDWR | O_CREAT, 0o600)
+        guard fd >= 0 else { return 0 }
+        defer {
+            close(fd)
+            unlink(path)
+        }
+        let page = [UInt8](repeating: 1, count: 4096)
+        let rounds = 200
+        let start = DispatchTime.now().uptimeNanoseconds
+        for round in 0..<rounds {
+            _ = page.withUnsafeBytes { pwrite(fd, $0.baseAddress, 4096, off_t((round % 64) * 4096)) }
+            _ = fdatasync(fd)
+        }
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / Double(rounds) / 1000
     }
 }
 
@@ -105,6 +136,32 @@ struct LedgerBenchRun {
         return Result(pairsPerSecond: Double(pairsAfter - pairsBefore) / (Double(end - start) / 1e9),
                       mutationsPerCommit: commits > 0 ? Double(statsAfter.mutations - statsBefore.mutations) / Double(commits) : 0,
                       p50Micros: percentile(0.5), p99Micros: percentile(0.99))
+    }
+}
+
+extension LedgerBenchRun {
+    /// Mean microseconds per hot-path lookup through a `LedgerReader`.
+    static func measureReads(directory: String) throws -> (principal: Double, balance: Double) {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let ledger = try Ledger.open(directory: directory, settings: .standard, plans: .standard)
+        defer { ledger.close() }
+        var keys: [(UserID, SHA256Digest)] = []
+        for index in 0..<100 {
+            let user = try ledger.createUser(email: "reader\(index)@example.com")
+            keys.append((user.id, SecretHash.sha256(try ledger.createAPIKey(userId: user.id, name: "bench").key)))
+        }
+        let reader = try ledger.makeReader()
+        let iterations = 1_000_000
+        let now = Date()
+        var found = 0
+        var start = DispatchTime.now().uptimeNanoseconds
+        for index in 0..<iterations where try reader.principal(apiKeyHash: keys[index % keys.count].1) != nil { found += 1 }
+        let principal = Double(DispatchTime.now().uptimeNanoseconds - start) / Double(iterations) / 1000
+        start = DispatchTime.now().uptimeNanoseconds
+        for index in 0..<iterations where try reader.balance(userId: keys[index % keys.count].0, now: now) != nil { found += 1 }
+        let balance = Double(DispatchTime.now().uptimeNanoseconds - start) / Double(iterations) / 1000
+        guard found == 2 * iterations else { throw CommandFailure("reader lookups failed (\(found) of \(2 * iterations) found)") }
+        return (principal, balance)
     }
 }
 

@@ -15,6 +15,8 @@ struct LedgerStressCommand: ParsableCommand {
     @Option(help: "Hold attempts per thread (race mode).") var attempts = 100
     @Option(help: "Tokens per hold.") var amount: Int64 = 1
     @Flag(help: "Churn until killed: hold, then charge, release or leave open; prints 'ready' once busy.") var churn = false
+    @Option(name: .customLong("go-file"), help: "Print 'ready' once the ledger is open, then wait until this file exists before starting.")
+    var goFile: String?
 
     /// The race's outcome, printed as one JSON line.
     struct Outcome: Encodable {
@@ -58,6 +60,10 @@ struct LedgerStressCommand: ParsableCommand {
             let (ledger, _) = try location.open()
             defer { ledger.close() }
             let user = try requireUser(ledger, email: email)
+            if let goFile {
+                FileHandle.standardOutput.write(Data("ready\n".utf8))
+                while !FileManager.default.fileExists(atPath: goFile) { Thread.sleep(forTimeInterval: 0.005) }
+            }
             let (churn, attempts, amount) = (self.churn, self.attempts, self.amount)
             let totals = Totals()
             let group = DispatchGroup()

@@ -78,13 +78,13 @@ extension UnsafeMutableRawBufferPointer {
 
     /// Copies at most `limit` bytes of `text`'s UTF-8 to `offset`; returns how many were written.
     @discardableResult
-    func setString(_ text: some StringProtocol, at offset: Int, limit: Int) -> Int {
-        var written = 0
-        for byte in text.utf8.prefix(limit) {
-            self[offset + written] = byte
-            written += 1
+    func setString(_ text: String, at offset: Int, limit: Int) -> Int {
+        var text = text
+        return text.withUTF8 { utf8 in
+            let count = Swift.min(utf8.count, limit)
+            if count > 0 { (baseAddress! + offset).copyMemory(from: utf8.baseAddress!, byteCount: count) }
+            return count
         }
-        return written
     }
 }
 
