@@ -23,7 +23,7 @@ extension LedgerBatch {
                                              operation: plan.name, requestId: "", actor: "system", memo: "first period"),
                            userId: id, record: &record)
         }
-        insertBalance(record, userId: id)
+        setBalance(record, userId: id)
         return user.account
     }
 

@@ -64,11 +64,6 @@ struct LedgerBatch: ~Copyable {
         writes += 1
     }
 
-    /// Seeds a balance created in this batch.
-    mutating func insertBalance(_ record: BalanceRecord, userId: UInt64) {
-        setBalance(record, userId: userId)
-    }
-
     /// Appends `transaction` to the user's history, taking the next sequence number from `record`.
     mutating func append(_ transaction: TransactionRecord, userId: UInt64, record: inout BalanceRecord) throws(LedgerError) -> UInt64 {
         writes += 1

@@ -87,21 +87,3 @@ public final class LedgerReader {
 
 @available(*, unavailable, message: "a LedgerReader belongs to one thread; make one per event loop")
 extension LedgerReader: Sendable {}
-
-extension UserRecord {
-    /// E-mail, plan and role, read without decoding the password hash.
-    static func principalFields(_ bytes: UnsafeRawBufferPointer) throws(LedgerError) -> (email: String, plan: String, role: UserRole) {
-        var reader = ByteReader(bytes, record: "user")
-        guard try reader.u8() == layoutVersion else {
-            throw LedgerError(code: .corrupted, operation: "decode user", message: "unknown user record layout")
-        }
-        _ = try reader.u64()
-        _ = try reader.i64()
-        let role: UserRole = try reader.u8() == 1 ? .admin : .user
-        _ = try reader.u8()
-        let email = try reader.string16()
-        try reader.skipString16()
-        let plan = try reader.string16()
-        return (email, plan, role)
-    }
-}

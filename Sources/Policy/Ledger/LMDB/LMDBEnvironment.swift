@@ -111,13 +111,6 @@ final class LMDBEnvironment: @unchecked Sendable {
         return Int(dead)
     }
 
-    /// The flags the environment is running with.
-    var flags: LMDBEnvironmentFlags {
-        var raw: UInt32 = 0
-        _ = mdb_env_get_flags(handle, &raw)
-        return LMDBEnvironmentFlags(rawValue: raw)
-    }
-
     /// Throws a `LedgerError` for any status but `MDB_SUCCESS`.
     @inline(__always)
     static func check(_ status: Int32, _ operation: @autoclosure () -> String) throws(LedgerError) {

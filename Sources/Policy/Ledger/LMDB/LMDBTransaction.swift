@@ -137,11 +137,6 @@ struct LMDBCursor: ~Copyable {
         }
     }
 
-    /// Deletes the entry at the cursor.
-    func deleteCurrent() throws(LedgerError) {
-        try LMDBEnvironment.check(mdb_cursor_del(handle, 0), "mdb_cursor_del")
-    }
-
     private mutating func move(_ op: MDB_cursor_op) throws(LedgerError) -> Bool {
         let status = mdb_cursor_get(handle, &currentKey, &currentValue, op)
         if status == LMDBStatus.notFound { return false }

@@ -10,7 +10,6 @@ struct ByteWriter {
 
     mutating func u8(_ value: UInt8) { bytes.append(value) }
     mutating func u16(_ value: UInt16) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
-    mutating func u32(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
     mutating func u64(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
     mutating func i64(_ value: Int64) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
 
@@ -43,7 +42,6 @@ struct ByteReader: ~Copyable {
 
     mutating func u8() throws(LedgerError) -> UInt8 { try take(1)[0] }
     mutating func u16() throws(LedgerError) -> UInt16 { UInt16(littleEndian: try take(2).loadUnaligned(as: UInt16.self)) }
-    mutating func u32() throws(LedgerError) -> UInt32 { UInt32(littleEndian: try take(4).loadUnaligned(as: UInt32.self)) }
     mutating func u64() throws(LedgerError) -> UInt64 { UInt64(littleEndian: try take(8).loadUnaligned(as: UInt64.self)) }
     mutating func i64() throws(LedgerError) -> Int64 { Int64(littleEndian: try take(8).loadUnaligned(as: Int64.self)) }
 
