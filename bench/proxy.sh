@@ -8,7 +8,7 @@
 # Then a streaming upload (512 MiB by default) through each. Prints markdown tables.
 #
 #   bash bench/proxy.sh [--duration S] [--connections N] [--rounds N] [--warmup S]
-#                       [--skip-upload] [--upload-mib N] [--only direct,nginx,haproxy,edge]
+#                       [--skip-upload] [--skip-load] [--upload-mib N] [--only direct,nginx,haproxy,edge]
 #                       [--out FILE] [--no-build] [--keep]
 #
 # Stops by itself; only ever signals processes it started (by PID). Exit status is 0 even when
@@ -23,12 +23,14 @@ CONNECTIONS=64
 ROUNDS=1
 WARMUP=2
 SKIP_UPLOAD=0
+SKIP_LOAD=0
 UPLOAD_MIB=512
 ONLY="direct,nginx,haproxy,edge"
 OUT=""
 BUILD=1
 KEEP=0
 EDGE_BIN=${EDGE_BIN:-$ROOT/.build-bench/release/edgeproxy}
+EDGE_NOTE=""
 CMDLINE="bash bench/proxy.sh${*:+ $*}"
 
 usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
@@ -40,6 +42,7 @@ while [ $# -gt 0 ]; do
     --rounds)      ROUNDS=${2:?}; shift 2 ;;
     --warmup)      WARMUP=${2:?}; shift 2 ;;
     --skip-upload) SKIP_UPLOAD=1; shift ;;
+    --skip-load)   SKIP_LOAD=1; shift ;;
     --upload-mib)  UPLOAD_MIB=${2:?}; shift 2 ;;
     --only)        ONLY=${2:?}; shift 2 ;;
     --out)         OUT=${2:?}; shift 2 ;;
@@ -139,19 +142,25 @@ if has edge; then
         log "build done"
       else
         tail -n 15 "$WORK/edge-build.log" >&2
-        STATUS[edge]="FAIL: release build failed"
+        if [ -x "$EDGE_BIN" ]; then
+          EDGE_NOTE="rebuild FAILED, measuring the previous (stale) binary"; log "edge: $EDGE_NOTE"
+        else
+          STATUS[edge]="FAIL: release build failed"
+        fi
       fi
     elif [ ! -x "$EDGE_BIN" ]; then
       STATUS[edge]="FAIL: no $EDGE_BIN (and no build: --no-build or no swift)"
     else
-      log "warning: $EDGE_BIN is older than the sources (--no-build given)"
+      EDGE_NOTE="binary older than the working tree's sources (not rebuilt)"; log "edge: $EDGE_NOTE"
     fi
   fi
   if [ -z "${STATUS[edge]:-}" ] && ! "$EDGE_BIN" serve --help >/dev/null 2>&1; then
     STATUS[edge]="FAIL: this edgeproxy has no 'serve' command yet"
   fi
   # bench/policy.yaml must stay a copy of policies/default.yaml except the bench settings.
-  norm_policy() { sed -e 's/#.*$//' -e 's/[[:space:]]*$//' "$1" | grep -v '^$' \
+  # (routes there carry no operation/filters: the edge column measures forwarding, see policy.yaml)
+  norm_policy() { sed -e 's/#.*$//' -e 's/[[:space:]]*$//' \
+                      -e '/^  - { id:/{s/,[[:space:]]*filters: \[[^]]*\]//;s/,[[:space:]]*operation: [a-z_]*//}' "$1" | grep -v '^$' \
                   | grep -Ev '^[[:space:]]*(event_loops|shutdown_grace_seconds|access_log[a-z_]*|log_level):' ; }
   if ! diff <(norm_policy "$ROOT/policies/default.yaml") <(norm_policy "$HERE/policy.yaml") >/dev/null; then
     log "warning: bench/policy.yaml differs from policies/default.yaml beyond the bench settings"
@@ -219,10 +228,11 @@ mem_kib() { # sets RSS = sum VmRSS, HWM = sum VmHWM (KiB) over the given PIDs
 }
 start_sampler() { # interval outfile PIDs… — peak of summed VmRSS, in the background
   local iv=$1 out=$2; shift 2
-  ( peak=0; echo 0 >"$out"
-    while :; do mem_kib "$@"; if [ $RSS -gt $peak ]; then peak=$RSS; echo $peak >"$out"; fi; sleep "$iv"; done
+  ( peak=0; echo 0 >"$out"   # append-only: a sampler killed mid-write never leaves an empty file
+    while :; do mem_kib "$@"; if [ $RSS -gt $peak ]; then peak=$RSS; echo $peak >>"$out"; fi; sleep "$iv"; done
   ) & SAMPLER=$!
 }
+sampled_peak() { local v; v=$(tail -n 1 "$1" 2>/dev/null); echo "${v:-0}"; }
 stop_sampler() { [ -n "$SAMPLER" ] && { kill "$SAMPLER" 2>/dev/null; wait "$SAMPLER" 2>/dev/null; }; SAMPLER=""; }
 
 render() { # template → file, filling @…@
@@ -335,18 +345,22 @@ measure() { # target round
     log "$t round $r: wrk produced no result"; tail -n 5 "$WORK/wrk-$t-$r.txt" >&2; return
   fi
   # shellcheck disable=SC2086
-  local requests duration_us err_connect err_read err_write err_status err_timeout p50_us p99_us
+  local requests=0 duration_us=0 err_connect=0 err_read=0 err_write=0 err_status=0 err_timeout=0 p50_us=0 p99_us=0
   eval "$(echo "${line#BENCH }" | tr ' ' '\n' | grep -E '^(requests|duration_us|err_[a-z]+|p50_us|p99_us)=[0-9]+$')"
+  if [ "$requests" -eq 0 ] || [ "$duration_us" -eq 0 ]; then
+    log "$t round $r: no request completed"; tail -n 5 "$WORK/wrk-$t-$r.txt" >&2; return
+  fi
   local errs=$((err_connect + err_read + err_write + err_status + err_timeout))
   printf '%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n' "$t" "$r" "$requests" "$duration_us" \
-    "$p50_us" "$p99_us" "$errs" "$dt" "$udt" "$(cat "$WORK/rss-$t-$r")" "$HWM" >>"$RESULTS"
+    "$p50_us" "$p99_us" "$errs" "$dt" "$udt" "$(sampled_peak "$WORK/rss-$t-$r")" "$HWM" >>"$RESULTS"
   log "$(printf '%-8s round %d: %s' "$t" "$r" "$(awk -v n="$requests" -v d="$duration_us" -v e="$errs" \
         -v tk="$dt" -v hz="$CLK_TCK" 'BEGIN{printf "%.0f req/s, %d errors, %.1f µs CPU/req", n/(d/1e6), e, (n>0? tk*1e6/hz/n : 0)}')")"
 }
 RUN_TARGETS=()
 for t in "${TARGETS[@]}"; do [ "${STATUS[$t]}" = ok ] && RUN_TARGETS+=("$t"); done
 LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
-for r in $(seq "$ROUNDS"); do
+[ $SKIP_LOAD = 1 ] && ROUNDS_RUN=0 || ROUNDS_RUN=$ROUNDS
+for r in $(seq "$ROUNDS_RUN"); do
   n=${#RUN_TARGETS[@]}
   for i in $(seq 0 $((n - 1))); do
     t=${RUN_TARGETS[$(( (i + r - 1) % n ))]}
@@ -375,9 +389,11 @@ if [ $SKIP_UPLOAD = 0 ] && [ ${#RUN_TARGETS[@]} -gt 0 ]; then
           --max-time 300 --speed-limit 1000000 --speed-time 15 \
           -o "$WORK/upload-$t.out" -w '%{http_code} %{speed_upload} %{size_upload} %{time_total}' \
           2>"$WORK/upload-$t.err")
-    stop_sampler; peak=$(cat "$WORK/rss-up-$t")
+    stop_sampler; peak=$(sampled_peak "$WORK/rss-up-$t")
     sleep 0.5; mem_kib $pids; after=$RSS; hwm_after=$HWM
+    [ "$before" -gt "$peak" ] && peak=$before; [ "$after" -gt "$peak" ] && peak=$after
     read -r code speed sent secs <<<"${res:-000 0 0 0}"
+    code=${code:-000}; speed=${speed:-0}; sent=${sent:-0}; secs=${secs:-0}
     got=$(tail -n +$((ups_before + 1)) "$WORK/upstream-uploads.log" 2>/dev/null | awk '{print $1}' | tail -n 1)
     verdict=ok
     if [ "$code" != 200 ]; then verdict="FAIL: HTTP $code $(head -c 100 "$WORK/upload-$t.err" | tr '\n' ' ')"
@@ -393,16 +409,19 @@ fi
 # ---------------------------------------------------------------------------------------------
 # 8. Report (markdown)
 REPORT="$WORK/report.md"
-EDGE_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "?")
-[ -n "$(git -C "$ROOT" status --porcelain -- Sources Package.swift 2>/dev/null)" ] && EDGE_REV="$EDGE_REV+uncommitted"
+if [ -z "${EDGE_REV:-}" ]; then   # EDGE_REV=… labels a binary built elsewhere (EDGE_BIN=…)
+  EDGE_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "?")
+  [ -n "$(git -C "$ROOT" status --porcelain -- Sources Package.swift 2>/dev/null)" ] && EDGE_REV="$EDGE_REV+uncommitted"
+fi
 {
   echo "#### Proxy benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
   echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(uname -sr), load at start $LOAD_AT_START"
-  echo "- versions: $(nginx -v 2>&1 | sed 's/.*version: //'), $(haproxy -v 2>/dev/null | head -1 | awk '{print "HAProxy " $3}'), $(wrk -v 2>&1 | head -1 | awk '{print "wrk " $2}'), $(openssl version | awk '{print $1 " " $2}'), edge ${EDGE_REV}"
+  echo "- versions: $(nginx -v 2>&1 | sed 's/.*version: //'), $(haproxy -v 2>/dev/null | head -1 | awk '{print "HAProxy " $3}'), $(wrk -v 2>&1 | head -1 | awk '{print "wrk " $2}'), $(openssl version | awk '{print $1 " " $2}'), edge ${EDGE_REV}${EDGE_NOTE:+ (**$EDGE_NOTE**)}"
   echo "- command: \`$CMDLINE\`"
   echo "- load: wrk -t1 -c$CONNECTIONS -d${DURATION}s (after ${WARMUP}s warm-up), POST /v1/images/vectorize, 200 B JSON, TLS + keep-alive; $ROUNDS round(s), interleaved; medians over rounds"
   echo
+  if [ $SKIP_LOAD = 0 ]; then
   echo "| target | req/s | p50 ms | p99 ms | errors | proxy CPU µs/req | upstream CPU µs/req | proxy peak RSS MiB | proxy VmHWM MiB | status |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
   for t in "${TARGETS[@]}"; do
@@ -438,6 +457,7 @@ EDGE_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "?")
     [ "$1" = edge ] && [ "${STATUS[edge]}" != ok ] && { r1="— (edge FAIL)"; r2="—"; }
     echo "| $1 / $2 | $r1 | $r2 |"
   done
+  fi
   if [ -s "$UPLOADS" ]; then
     echo
     echo "Streaming upload, ${UPLOAD_MIB} MiB (curl -T, Content-Length, Expect off), proxy RSS sampled every 50 ms:"
