@@ -124,6 +124,7 @@ import Testing
         let now = try #require(try reader.balance(userId: user.id, now: clock.now))
         #expect(now.balance == 200 && now.held == 150 && now.available == 50)
         #expect(now.periodEnd == utc(2026, 2, 28))
+        #expect(try reader.balance(userId: user.id) == now)  // defaults to the ledger's clock
         // After the period ends the reader shows what the next write will do (free: back to 200).
         let later = try #require(try reader.balance(userId: user.id, now: utc(2026, 3, 1)))
         #expect(later.balance == 200 && later.held == 150 && later.periodStart == utc(2026, 2, 28))

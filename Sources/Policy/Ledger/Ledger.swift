@@ -93,7 +93,8 @@ public final class Ledger: Sendable {
 
     /// A reader for one thread (an event loop): reuses one LMDB read transaction (reset/renew).
     public func makeReader() throws(LedgerError) -> LedgerReader {
-        try LedgerReader(environment: environment, schema: schema, plans: plans, refreshIntervalMs: Int64(options.sessionRefreshInterval * 1000))
+        try LedgerReader(environment: environment, schema: schema, plans: plans, clock: clock,
+                         refreshIntervalMs: Int64(options.sessionRefreshInterval * 1000))
     }
 
     // MARK: Hot-path writes (callbacks on the writer thread)

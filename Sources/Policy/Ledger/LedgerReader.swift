@@ -10,13 +10,15 @@ public final class LedgerReader {
     private let environment: LMDBEnvironment
     private let schema: LedgerSchema
     private let plans: PlanCatalog
+    private let clock: LedgerClock
     private let refreshIntervalMs: Int64
     private let transaction: OpaquePointer
 
-    init(environment: LMDBEnvironment, schema: LedgerSchema, plans: PlanCatalog, refreshIntervalMs: Int64) throws(LedgerError) {
+    init(environment: LMDBEnvironment, schema: LedgerSchema, plans: PlanCatalog, clock: LedgerClock, refreshIntervalMs: Int64) throws(LedgerError) {
         self.environment = environment
         self.schema = schema
         self.plans = plans
+        self.clock = clock
         self.refreshIntervalMs = refreshIntervalMs
         self.transaction = try environment.begin(readOnly: true)
         environment.reset(transaction)
@@ -43,10 +45,10 @@ public final class LedgerReader {
         }
     }
 
-    /// Who a session token belongs to, given the SHA-256 of the token; nil when unknown or expired at `now`.
-    /// `sessionRefreshDue` says whether to call `Ledger.touchSession` to slide the expiry.
-    public func principal(sessionTokenHash: SHA256Digest, now: Date) throws(LedgerError) -> Principal? {
-        let nowMs = now.ledgerMilliseconds
+    /// Who a session token belongs to, given the SHA-256 of the token; nil when unknown or expired at
+    /// `now` (default: the ledger's clock). `sessionRefreshDue` says whether to call `Ledger.touchSession`.
+    public func principal(sessionTokenHash: SHA256Digest, now: Date? = nil) throws(LedgerError) -> Principal? {
+        let nowMs = (now ?? clock.now()).ledgerMilliseconds
         return try withSnapshot { (txn) throws(LedgerError) -> Principal? in
             guard let session = try txn.get(schema.sessions, sessionTokenHash, { (bytes) throws(LedgerError) in try SessionRecord(bytes) }),
                   session.expiresMs > nowMs,
@@ -57,9 +59,10 @@ public final class LedgerReader {
         }
     }
 
-    /// The user's balance at `now` (a due renewal is shown as the next write will apply it); nil for no such user.
-    public func balance(userId: UserID, now: Date) throws(LedgerError) -> LedgerBalance? {
-        let nowMs = now.ledgerMilliseconds
+    /// The user's balance at `now` (default: the ledger's clock), a due renewal shown as the next write
+    /// will apply it; nil for no such user.
+    public func balance(userId: UserID, now: Date? = nil) throws(LedgerError) -> LedgerBalance? {
+        let nowMs = (now ?? clock.now()).ledgerMilliseconds
         return try withSnapshot { (txn) throws(LedgerError) in
             try txn.get(schema.balances, userId.rawValue) { (bytes) throws(LedgerError) -> LedgerBalance in
                 var record = try BalanceRecord(bytes)
