@@ -41,6 +41,7 @@ struct PolicyLoaderTests {
             switch routes.decide(method: method, path: path) {
             case .matched(let route): return route.id
             case .methodNotAllowed(let allowed): return "405:\(allowed.joined(separator: ","))"
+            case .preflight(let route, _): return "preflight:\(route.id)"
             case .notFound: return "404"
             }
         }
@@ -65,7 +66,7 @@ struct PolicyLoaderTests {
         ("    url: https://external.api.recraft.ai", "    url: ftp://nope", "upstreams.recraft.url"),
         ("upstream: recraft, upstream_path: /v1/images/vectorize,", "upstream: nowhere, upstream_path: /v1/images/vectorize,", "routes[1].upstream"),
         ("operation: vectorization,", "operation: teleportation,", "routes[1].operation"),
-        ("operation: vectorization, filters: [authenticate, meter]", "operation: vectorization, filters: [authenticate]", "routes[1].filters"),
+        ("operation: vectorization, filters: [cors, authenticate, rate_limit, meter]", "operation: vectorization, filters: [cors, authenticate, rate_limit]", "routes[1].filters"),
         ("  raster_generation: 4", "  raster_generation: -4", "operations.raster_generation"),
         ("  default: free", "  default: platinum", "plans.default"),
         ("  max_header_bytes: 16384", "  max_header_bytes: 10", "limits.max_header_bytes"),

@@ -20,7 +20,7 @@ extension EdgeConnectionHandler {
         exchange.requestComplete = head.framing == .none
         disarm()
 
-        let decision: RouteDecision = head.withBytes { b in
+        var decision: RouteDecision = head.withBytes { b in
             let method = UnsafeRawBufferPointer(rebasing: b[0..<head.methodEnd])
             let path = UnsafeRawBufferPointer(rebasing: b[head.targetStart..<head.pathEnd])
             if head.pathEnd - head.targetStart == 8, (head.method == .get || head.method == .head),
@@ -31,10 +31,17 @@ extension EdgeConnectionHandler {
             return runtime.policy.routes.decide(method: method, path: path)
         }
 
+        if case .preflight(let route, let allowed) = decision {
+            // OPTIONS on a route whose chain starts with `cors`: a real preflight runs the chain
+            // (the cors filter answers it; it is never forwarded); any other OPTIONS is a 405.
+            let request = EdgeRequest(head: head)
+            let isPreflight = request.header("origin") != nil && request.header("access-control-request-method") != nil
+            decision = isPreflight ? .matched(route) : .methodNotAllowed(allowed: allowed)
+        }
         switch decision {
         case .notFound:
             respondLocally(.error(status: 404, code: "not_found", message: "No route for this path"))
-        case .methodNotAllowed(let allowed):
+        case .methodNotAllowed(let allowed), .preflight(_, let allowed):
             var response = LocalResponse.error(status: 405, code: "method_not_allowed", message: "This path does not accept this method")
             response.extraHeaders = [("Allow", allowed.joined(separator: ", "))]
             respondLocally(response)

@@ -17,7 +17,7 @@ extension EdgeConnectionHandler {
                 exchange.holdBodyLimit = max(exchange.holdBodyLimit, maxBytes)
                 index += 1
             case .respond(let reply):
-                respondLocally(reply.localResponse)
+                respondLocally(filterReply(reply))
                 return
             case .suspend(let future):
                 suspend(on: future, phase: .requestHead, resumeAt: index + 1)
@@ -94,7 +94,7 @@ extension EdgeConnectionHandler {
             case .continue, .holdBody:
                 index += 1
             case .respond(let reply):
-                respondLocally(reply.localResponse)
+                respondLocally(filterReply(reply))
                 return
             case .suspend(let future):
                 suspend(on: future, phase: .requestBody, resumeAt: index + 1)
@@ -155,7 +155,7 @@ extension EdgeConnectionHandler {
                 exchange.suspendedResponse = nil
                 replaceUpstreamResponse(with: reply)
             } else {
-                respondLocally(reply.localResponse)
+                respondLocally(filterReply(reply))
             }
             if !isProcessing { process() }
             flushPending()
@@ -201,7 +201,7 @@ extension EdgeConnectionHandler {
         }
         exchange.queuedResponseBody = []
         exchange.responseEndWhileSuspended = nil
-        respondLocally(reply.localResponse, forceClose: !exchange.requestComplete)
+        respondLocally(filterReply(reply), forceClose: !exchange.requestComplete)
     }
 
     /// Runs `exchangeCompleted` on every filter, exactly once per exchange.
@@ -224,9 +224,25 @@ extension EdgeConnectionHandler {
     }
 }
 
+extension EdgeConnectionHandler {
+    /// A filter's local reply, carrying the header lines filters added to `exchange.responseHeaders`
+    /// so far (CORS, RateLimit-*, security headers): a browser can read a 401/402/429 only if it
+    /// carries the CORS headers of the request's origin.
+    func filterReply(_ reply: EdgeReply) -> LocalResponse {
+        var response = reply.localResponse
+        response.extraLines = exchange.filterContext?.responseHeaders.buffer
+        return response
+    }
+}
+
 extension EdgeReply {
-    /// The reply in the edge's JSON error shape.
+    /// The reply in the edge's JSON error shape (no body for 204).
     var localResponse: LocalResponse {
+        if status == 204 {
+            var response = LocalResponse(status: 204, body: "")
+            response.extraHeaders = headers
+            return response
+        }
         var response = LocalResponse.error(status: status, code: code, message: message, details: details.map { key, value in
             switch value {
             case .int(let n): return (key, JSONScalar.int(n))

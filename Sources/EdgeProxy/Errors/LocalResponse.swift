@@ -8,6 +8,11 @@ struct LocalResponse {
     var contentType: StaticString = "application/json"
     var body: String
     var extraHeaders: [(String, String)] = []
+    /// Complete header lines added by the exchange's filters (CORS, rate limits, security headers).
+    var extraLines: ByteBuffer? = nil
+
+    /// Whether the status forbids content (204, 304): no body, no Content-Type or Content-Length.
+    var hasNoContent: Bool { status == 204 || status == 304 }
 
     /// A JSON error with the given status and code. `details` are extra members of `error` (numbers or strings).
     static func error(status: Int, code: String, message: String, details: [(String, JSONScalar)] = []) -> LocalResponse {
@@ -65,9 +70,10 @@ struct LocalResponse {
             buffer.writeString(value)
             buffer.writeStaticString("\r\n")
         }
+        if var lines = extraLines { buffer.writeBuffer(&lines) }
         if closeConnection { buffer.writeStaticString("Connection: close\r\n") }
         buffer.writeStaticString("\r\n")
-        if !isHEAD { buffer.writeString(body) }
+        if !isHEAD && !hasNoContent { buffer.writeString(body) }
         return buffer
     }
 

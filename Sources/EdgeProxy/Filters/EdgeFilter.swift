@@ -34,6 +34,9 @@ public enum FilterDecision {
     /// Hand over to the next filter (or, after the last, to the upstream).
     case `continue`
     /// Stop the chain and answer locally; nothing is forwarded (or the upstream answer is replaced).
+    /// The reply also carries every line filters added to `exchange.responseHeaders` so far, so
+    /// filters that decorate responses (cors, rate_limit, security_headers) run before the ones
+    /// that may answer, and their headers reach local replies too.
     case respond(EdgeReply)
     /// Stop reading from the client (nothing is buffered) and resume exactly once when the future
     /// completes on this event loop. The runner owns the resumption: a filter can neither forget
@@ -92,6 +95,16 @@ public struct ResponseHeaderLines {
         buffer!.writeStaticString(": ")
         buffer!.writeString(value)
         buffer!.writeStaticString("\r\n")
+    }
+
+    /// Appends lines encoded earlier (e.g. the policy's security headers, encoded once per loop).
+    public mutating func append(_ lines: ResponseHeaderLines) {
+        guard var other = lines.buffer else { return }
+        if buffer == nil {
+            buffer = other
+        } else {
+            buffer!.writeBuffer(&other)
+        }
     }
 
     /// Appends an integer-valued header without formatting through String.

@@ -25,7 +25,8 @@ public struct ExchangeContext {
     public var hold: HoldReceipt?
     /// Whether the hold was charged or released (it is settled exactly once).
     public var holdSettled = false
-    /// Headers to add to the client's response (set by response filters).
+    /// Headers to add to the client's response: the upstream's (after `responseHead`) or a filter's
+    /// local reply. Lines added in `requestHead` reach both.
     public var responseHeaders = ResponseHeaderLines()
 
     /// The exchange's `X-Request-Id` as text.
@@ -47,7 +48,8 @@ public enum CredentialKind: Sendable, Equatable {
 }
 
 /// What the filters of one event loop share: the ledger (with this loop's reader), the price
-/// table and the logger. Confined to its event loop (the reader is not thread-safe).
+/// table, the policy's CORS/app/security settings, this loop's rate-limit buckets and the logger.
+/// Confined to its event loop (the reader and the rate limiter are not thread-safe).
 public final class EdgeServices {
     /// The ledger, when the edge runs with one.
     public let ledger: Ledger?
@@ -55,13 +57,27 @@ public final class EdgeServices {
     public let reader: LedgerReader?
     public let prices: PriceTable
     public let authentication: AuthenticationSettings
+    /// Allowed browser origins and preflight answers.
+    public let cors: CORSPolicy
+    /// Protected app prefixes and the sign-in page.
+    public let app: AppRouteSettings
+    /// This loop's token buckets (bounded; see `RateLimiter`).
+    public let rateLimiter: RateLimiter
+    /// The `security_headers` lines, encoded once.
+    let securityHeaderLines: ResponseHeaderLines
     public let logger: Logger
 
-    init(ledger: Ledger?, reader: LedgerReader?, prices: PriceTable, authentication: AuthenticationSettings, logger: Logger) {
+    init(ledger: Ledger?, reader: LedgerReader?, policy: EdgePolicy, logger: Logger) {
         self.ledger = ledger
         self.reader = reader
-        self.prices = prices
-        self.authentication = authentication
+        self.prices = policy.prices
+        self.authentication = policy.authentication
+        self.cors = policy.cors
+        self.app = policy.app
+        self.rateLimiter = RateLimiter(settings: policy.rateLimits)
+        var lines = ResponseHeaderLines()
+        for (name, value) in policy.securityHeaders.headers { lines.add(name, value) }
+        self.securityHeaderLines = lines
         self.logger = logger
     }
 

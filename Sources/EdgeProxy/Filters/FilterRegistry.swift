@@ -5,10 +5,14 @@ public import Policy
 public struct FilterRegistry: Sendable {
     private var filters: [String: any EdgeFilter]
 
-    /// The built-in filters: `authenticate`, `meter`.
+    /// The built-in filters: `cors`, `authenticate`, `rate_limit`, `meter`, `protect`, `security_headers`.
     public static var builtIn: FilterRegistry {
         var registry = FilterRegistry(filters: [:])
+        registry.register("cors", CORSFilter())
         registry.register("authenticate", AuthenticationFilter())
+        registry.register("rate_limit", RateLimitFilter())
+        registry.register("protect", ProtectFilter())
+        registry.register("security_headers", SecurityHeadersFilter())
         registry.register("meter", MeteringFilter())
         return registry
     }

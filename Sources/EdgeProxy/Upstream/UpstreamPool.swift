@@ -111,8 +111,8 @@ final class UpstreamPools {
     init(runtime: EdgeRuntime, eventLoop: any EventLoop) throws {
         pools = runtime.endpoints.map { UpstreamPool(endpoint: $0, eventLoop: eventLoop, limits: runtime.policy.limits) }
         services = EdgeServices(
-            ledger: runtime.ledger, reader: try runtime.ledger?.makeReader(), prices: runtime.policy.prices,
-            authentication: runtime.policy.authentication, logger: runtime.logger)
+            ledger: runtime.ledger, reader: try runtime.ledger?.makeReader(),
+            policy: runtime.policy, logger: runtime.logger)
     }
 
     func closeIdle() -> [EventLoopFuture<Void>] { pools.flatMap { $0.closeIdle() } }

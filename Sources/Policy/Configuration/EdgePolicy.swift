@@ -13,6 +13,14 @@ public struct EdgePolicy: Sendable {
     /// Prices and the generation classification rules.
     public var prices: PriceTable
     public var authentication: AuthenticationSettings
+    /// Browser origins allowed to call the edge, and preflight answers.
+    public var cors: CORSPolicy
+    /// Token-bucket classes for the `rate_limit` filter.
+    public var rateLimits: RateLimitSettings
+    /// Protected app paths and the sign-in page.
+    public var app: AppRouteSettings
+    /// Headers the `security_headers` filter adds.
+    public var securityHeaders: SecurityHeaders
 }
 
 /// How requests authenticate.

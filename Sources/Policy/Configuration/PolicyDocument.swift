@@ -12,7 +12,66 @@ struct PolicyDocument: Decodable {
     var ledger: LedgerSection?
     var pricing: PricingSection?
     var authentication: AuthenticationSection?
+    var cors: CORSSection?
+    var rateLimits: RateLimitsSection?
+    var app: AppSection?
+    var securityHeaders: [String: String]?
     var routes: [RouteSection]
+
+    enum CodingKeys: String, CodingKey {
+        case version, server, limits, timeouts, upstreams, operations, plans, ledger, pricing, authentication, cors, app, routes
+        case rateLimits = "rate_limits"
+        case securityHeaders = "security_headers"
+    }
+
+    struct CORSSection: Decodable {
+        var allowedOrigins: [String]?
+        var allowHeaders: [String]?
+        var maxAgeSeconds: Int?
+        var allowCredentials: Bool?
+        enum CodingKeys: String, CodingKey {
+            case allowedOrigins = "allowed_origins"
+            case allowHeaders = "allow_headers"
+            case maxAgeSeconds = "max_age_seconds"
+            case allowCredentials = "allow_credentials"
+        }
+    }
+
+    struct RateLimitsSection: Decodable {
+        var maxBucketsPerLoop: Int?
+        var classes: [String: RateLimitClassSection]
+        enum CodingKeys: String, CodingKey {
+            case classes
+            case maxBucketsPerLoop = "max_buckets_per_loop"
+        }
+    }
+
+    struct RateLimitClassSection: Decodable {
+        var perUser: RateLimitRuleSection?
+        var perIP: RateLimitRuleSection?
+        enum CodingKeys: String, CodingKey {
+            case perUser = "per_user"
+            case perIP = "per_ip"
+        }
+    }
+
+    struct RateLimitRuleSection: Decodable {
+        var ratePerMinute: Double
+        var burst: Int
+        enum CodingKeys: String, CodingKey {
+            case ratePerMinute = "rate_per_minute"
+            case burst
+        }
+    }
+
+    struct AppSection: Decodable {
+        var protectedPrefixes: [String]?
+        var signInPath: String?
+        enum CodingKeys: String, CodingKey {
+            case protectedPrefixes = "protected_prefixes"
+            case signInPath = "sign_in_path"
+        }
+    }
 
     struct PricingSection: Decodable {
         var pricedBodyBytes: Int?
@@ -141,8 +200,10 @@ struct PolicyDocument: Decodable {
         var maxBodyBytes: Int64?
         var respond: RespondSection?
         var filters: [String]?
+        var rateLimitClass: String?
         enum CodingKeys: String, CodingKey {
             case id, methods, path, upstream, operation, respond, filters
+            case rateLimitClass = "rate_limit_class"
             case pathPrefix = "path_prefix"
             case upstreamPath = "upstream_path"
             case maxBodyBytes = "max_body_bytes"

@@ -76,9 +76,17 @@ extension PolicyLoader {
             }
             authentication.sessionCookie = cookie
         }
+        let rateLimits = try compileRateLimits(doc.rateLimits)
+        for (index, route) in routes.routes.enumerated() where route.filters.contains("rate_limit") {
+            guard rateLimits.classes[route.rateLimitClass] != nil else {
+                throw PolicyError(keyPath: "routes[\(index)].rate_limit_class", reason: "no rate limit class '\(route.rateLimitClass)' (known: \(rateLimits.classes.keys.sorted().joined(separator: ", ")))")
+            }
+        }
         return EdgePolicy(
             server: server, limits: limits, timeouts: timeouts, upstreams: upstreams, routes: routes,
-            operationPrices: prices, plans: plans, ledger: ledger, prices: priceTable, authentication: authentication)
+            operationPrices: prices, plans: plans, ledger: ledger, prices: priceTable, authentication: authentication,
+            cors: try compileCORS(doc.cors, environment: environment), rateLimits: rateLimits,
+            app: try compileApp(doc.app), securityHeaders: try compileSecurityHeaders(doc.securityHeaders, environment: environment))
     }
 
     static func compileRoutes(
@@ -150,11 +158,16 @@ extension PolicyLoader {
             for (fi, name) in filters.enumerated() where !isIdentifier(name) {
                 throw PolicyError(keyPath: "\(key).filters[\(fi)]", reason: "'\(name)' is not a filter name")
             }
+            if let position = filters.firstIndex(of: "cors"), position != 0 {
+                throw PolicyError(keyPath: "\(key).filters[\(position)]", reason: "'cors' must come first, so preflights are answered before anything authenticates or charges")
+            }
+            let rateLimitClass = section.rateLimitClass ?? RateLimitSettings.defaultClass
+            guard isIdentifier(rateLimitClass) else { throw PolicyError(keyPath: "\(key).rate_limit_class", reason: "is not a class name") }
             if section.operation != nil && !filters.contains("meter") {
                 throw PolicyError(keyPath: "\(key).filters", reason: "a priced route (operation set) must list the 'meter' filter, or it would forward unmetered")
             }
             routes.append(Route(id: section.id, methods: methods, path: match, action: action, operation: section.operation,
-                                maxBodyBytes: bodyLimit, filters: filters))
+                                maxBodyBytes: bodyLimit, filters: filters, rateLimitClass: rateLimitClass))
         }
         return RouteTable(routes)
     }

@@ -25,6 +25,8 @@ public struct Route: Sendable {
     public var maxBodyBytes: Int64
     /// Names of the filters that run for this route, in order (see `FilterRegistry` in EdgeProxy).
     public var filters: [String]
+    /// The `rate_limit` filter's bucket class for this route (`default` unless the policy names one).
+    public var rateLimitClass: String
 
     /// Raw bytes of `methods` and the path, kept for byte-level matching on the hot path.
     let methodBytes: [[UInt8]]?
@@ -34,8 +36,9 @@ public struct Route: Sendable {
 
     public init(
         id: String, methods: [String]?, path: PathMatch, action: Action,
-        operation: String?, maxBodyBytes: Int64, filters: [String] = []
+        operation: String?, maxBodyBytes: Int64, filters: [String] = [], rateLimitClass: String = "default"
     ) {
+        self.rateLimitClass = rateLimitClass
         self.id = id
         self.methods = methods
         self.path = path
@@ -54,6 +57,11 @@ public struct Route: Sendable {
         }
     }
 
+    /// How the route treats a CORS preflight (`OPTIONS`) when `methods` does not list `OPTIONS`.
+    public var preflight: PreflightHandling {
+        filters.first == "cors" ? .answeredByCORSFilter : .methodNotAllowed
+    }
+
     func accepts(method: UnsafeRawBufferPointer) -> Bool {
         guard let methodBytes else { return true }
         for candidate in methodBytes where candidate.count == method.count {
@@ -61,4 +69,12 @@ public struct Route: Sendable {
         }
         return false
     }
+}
+
+/// Whether an `OPTIONS` preflight on a route's path reaches its filter chain.
+public enum PreflightHandling: Sendable, Equatable {
+    /// The chain starts with `cors`, which answers every preflight at the edge (never forwarded).
+    case answeredByCORSFilter
+    /// No `cors` filter: `OPTIONS` is just a method the route does not take (405).
+    case methodNotAllowed
 }

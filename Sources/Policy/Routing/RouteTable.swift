@@ -4,6 +4,11 @@ public enum RouteDecision: Sendable {
     case matched(Route)
     /// A route names this path, but not this method; `allowed` lists the methods it takes.
     case methodNotAllowed(allowed: [String])
+    /// `OPTIONS` on a path whose route does not take `OPTIONS` but answers CORS preflights (its
+    /// chain starts with `cors`). When the request really is a preflight (`Origin` and
+    /// `Access-Control-Request-Method`), the handler runs the chain, whose `cors` filter answers it;
+    /// otherwise it is `methodNotAllowed(allowed:)`.
+    case preflight(Route, allowed: [String])
     /// No route takes the path.
     case notFound
 }
@@ -23,21 +28,31 @@ public struct RouteTable: Sendable {
     /// Looks up a request by its method and path bytes (path without the query). Allocation-free on a match.
     public func decide(method: UnsafeRawBufferPointer, path: UnsafeRawBufferPointer) -> RouteDecision {
         var pathMatchedWrongMethod: [String]? = nil
+        var preflightRoute: Route? = nil
         for route in exactRoutes where route.pathBytes.count == path.count {
             guard route.pathBytes.withUnsafeBytes({ $0.elementsEqual(path) }) else { continue }
             if route.accepts(method: method) { return .matched(route) }
             pathMatchedWrongMethod = (pathMatchedWrongMethod ?? []) + (route.methods ?? [])
+            if preflightRoute == nil, route.preflight == .answeredByCORSFilter, Self.isOptions(method) { preflightRoute = route }
         }
-        if let allowed = pathMatchedWrongMethod { return .methodNotAllowed(allowed: allowed) }
+        if let allowed = pathMatchedWrongMethod {
+            if let preflightRoute { return .preflight(preflightRoute, allowed: allowed) }
+            return .methodNotAllowed(allowed: allowed)
+        }
         for route in prefixRoutes where route.pathBytes.count <= path.count {
             let matches = route.pathBytes.withUnsafeBytes { prefix in
                 prefix.elementsEqual(UnsafeRawBufferPointer(rebasing: path[0..<prefix.count]))
             }
             guard matches else { continue }
             if route.accepts(method: method) { return .matched(route) }
+            if route.preflight == .answeredByCORSFilter, Self.isOptions(method) { return .preflight(route, allowed: route.methods ?? []) }
             return .methodNotAllowed(allowed: route.methods ?? [])
         }
         return .notFound
+    }
+
+    static func isOptions(_ method: UnsafeRawBufferPointer) -> Bool {
+        method.elementsEqual("OPTIONS".utf8)
     }
 
     /// Convenience for tests and tools.

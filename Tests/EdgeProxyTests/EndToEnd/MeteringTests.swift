@@ -127,7 +127,8 @@ struct MeteringTests {
 
     @Test("A user with 40 tokens sending 64 concurrent 8-token generations gets exactly five 200s and ends at 0")
     func concurrentHoldsNeverOverspend() async throws {
-        try await withEdge { edge in
+        // About holds, not rate limits: 64 at once would exceed the generation class's burst.
+        try await withEdge(adjust: { $0.rateLimits.classes["generation"] = .init(perUser: nil, perIP: nil) }) { edge in
             let (user, key) = try edge.makeUser("racer@example.com", tokens: 40)
             let clients = try await withThrowingTaskGroup(of: TestHTTPSClient.self) { group in
                 for _ in 0..<64 { group.addTask { try await edge.client() } }
@@ -175,7 +176,9 @@ struct MeteringTests {
             let client = try await edge.client()
             let response = try await client.send(
                 method: .POST, path: "/api/recraft/vectorize",
-                headers: ["Cookie": "theme=dark; edge_session=\(sessionToken)"], body: ByteBuffer(string: "x"))
+                // A cookie POST must come from an allowed page (CSRF): NEXT_PUBLIC_APP_URL's origin.
+                headers: ["Cookie": "theme=dark; edge_session=\(sessionToken)", "Origin": "https://localhost:\(edge.standIn.port)"],
+                body: ByteBuffer(string: "x"))
             #expect(response.status == .ok)
             #expect(try edge.balance(user) == (16, 0))
             let expired = try await client.send(

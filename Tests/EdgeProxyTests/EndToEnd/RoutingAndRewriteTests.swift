@@ -118,11 +118,12 @@ struct RoutingAndRewriteTests {
     func appRoutes() async throws {
         try await withEdge { edge in
             let client = try await edge.client()
-            let page = try await client.send(method: .GET, path: "/dashboard?tab=usage", headers: ["Cookie": "theme=dark"])
+            // A public app path (/dashboard is protected: EdgePolicyFilterTests covers it).
+            let page = try await client.send(method: .GET, path: "/gallery?tab=usage", headers: ["Cookie": "theme=dark"])
             #expect(page.status == .ok)
             #expect(page.bodyText.contains("Recraftor app"))
             let seen = try #require(edge.standIn.requests.last)
-            #expect(seen.path == "/dashboard?tab=usage")
+            #expect(seen.path == "/gallery?tab=usage")
             #expect(seen.values("Cookie") == ["theme=dark"])
             #expect(seen.values("Authorization").isEmpty)
             await client.close()
