@@ -146,13 +146,18 @@ struct RequestHeadParser {
             requestLineScanned = 0
         }
         let headLength: Int? = buffer.withUnsafeReadableBytes { scanner.findEnd($0) }
+        // A request line that ends within the size limit is judged before the limit, so the verdict
+        // does not depend on how the head was cut into reads.
         guard let headLength else {
-            if buffer.readableBytes > maxHeaderBytes { throw .headersTooLarge }
             if requestLineScanned >= 0 { try checkRequestLine(buffer) }
+            if buffer.readableBytes > maxHeaderBytes { throw .headersTooLarge }
             return .needMore
         }
+        guard headLength <= maxHeaderBytes else {
+            if requestLineScanned >= 0 { try checkRequestLine(buffer) }
+            throw .headersTooLarge
+        }
         requestLineScanned = 0
-        guard headLength <= maxHeaderBytes else { throw .headersTooLarge }
         head.bytes = buffer.readSlice(length: headLength)!
         head.fields.removeAll(keepingCapacity: true)
         head.summary = HeaderSectionParser.Summary()
@@ -170,13 +175,15 @@ struct RequestHeadParser {
 
     /// Refuses a bad request line as soon as the line is complete, without waiting for the rest of
     /// the head: an HTTP/0.9 request (`GET /\r\n`) or garbage would otherwise wait for a blank
-    /// line until the header timeout. Runs only while a head spans reads; each byte is searched once.
+    /// line until the header timeout. Runs only while a head spans reads (or is over the limit);
+    /// each byte is searched once, and only the first `maxHeaderBytes`.
     private mutating func checkRequestLine(_ buffer: ByteBuffer) throws(HTTPHeadError) {
         let lineEnd: Int? = buffer.withUnsafeReadableBytes { b in
-            var i = min(requestLineScanned, b.count)
-            while i < b.count, b[i] != HTTPBytes.lf { i += 1 }
+            let end = min(b.count, maxHeaderBytes)
+            var i = min(requestLineScanned, end)
+            while i < end, b[i] != HTTPBytes.lf { i += 1 }
             requestLineScanned = i
-            return i < b.count ? i + 1 : nil
+            return i < end ? i + 1 : nil
         }
         guard let lineEnd else { return }
         requestLineScanned = -1

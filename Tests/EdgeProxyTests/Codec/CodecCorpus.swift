@@ -184,6 +184,9 @@ enum CodecCorpus {
     static let limits: [RequestCase] = [
         .init(name: "head-too-large", input: get("X-Big: " + String(repeating: "a", count: 16_400)), expected: tooLarge),
         .init(name: "head-too-large-incomplete", input: b("GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + String(repeating: "a", count: 16_400)), expected: tooLarge),
+        // A request line that ends within the limit is judged first, however the head is cut into reads.
+        .init(name: "head-too-large-bad-method", input: get("X-Big: " + String(repeating: "a", count: 16_400), method: "FOO"), expected: notImplemented),
+        .init(name: "head-too-large-long-line", input: get(target: "/" + String(repeating: "a", count: 16_400), method: "FOO"), expected: tooLarge),
         .init(name: "too-many-headers", input: b("GET / HTTP/1.1\r\nHost: a\r\n" + (0..<100).map { "X-\($0): 1\r\n" }.joined() + "\r\n"), expected: tooMany),
         .init(name: "max-headers-allowed", input: b("GET / HTTP/1.1\r\nHost: a\r\n" + (0..<99).map { "X-\($0): 1\r\n" }.joined() + "\r\n"), expected: .accept),
     ]
