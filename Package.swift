@@ -66,6 +66,16 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // libFuzzer target for the HTTP/1.1 codec; build and run with scripts/fuzz.sh.
+        .executableTarget(
+            name: "HTTP1Fuzzer",
+            dependencies: [
+                "EdgeProxy", "Policy",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/Fuzz/HTTP1Fuzzer",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "PolicyTests",
             dependencies: ["Policy"],
