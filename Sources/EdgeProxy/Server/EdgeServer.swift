@@ -124,17 +124,23 @@ public final class EdgeServer: Sendable {
                 try? await group.shutdownGracefully()
             }
         }
-        // Close pooled upstream connections (TLS close_notify included) while the loops still run.
+        await closePooledConnections()
+        try? await group.shutdownGracefully()
+    }
+
+    /// Closes immediately (tests and failed starts): no grace for in-flight exchanges.
+    public func close() async {
+        try? await serverChannel.close()
+        await closePooledConnections()
+        try? await group.shutdownGracefully()
+    }
+
+    /// Closes pooled upstream connections (TLS close_notify included) while the loops still run,
+    /// so no handler is left scheduling work on a loop that has stopped.
+    private func closePooledConnections() async {
         for entry in poolsByLoop {
             let closing = try? await entry.loop.submit { EventLoopFuture.andAllComplete(entry.pools.value.closeIdle(), on: entry.loop) }.get()
             try? await closing?.get()
         }
-        try? await group.shutdownGracefully()
-    }
-
-    /// Closes immediately (tests and failed starts).
-    public func close() async {
-        try? await serverChannel.close()
-        try? await group.shutdownGracefully()
     }
 }
