@@ -48,13 +48,3 @@ public enum AppPathProtection: Sendable, Equatable {
     /// Only signed-in users: others are sent to sign in (HTML) or get 401.
     case sessionRequired
 }
-
-/// The compiled `security_headers:` section: response headers added by the `security_headers` filter.
-public struct SecurityHeaders: Sendable {
-    /// Name and value pairs, in file order, placeholders resolved.
-    public var headers: [(String, String)]
-
-    public init(headers: [(String, String)]) { self.headers = headers }
-
-    public static let standard = SecurityHeaders(headers: [])
-}

@@ -48,30 +48,30 @@ public final class RateLimiter {
         guard let rules = settings.classes[routeClass] else { return .unlimited }
         let now = clock()
         if now >= nextSweep { sweep(now: now) }
-        // At most two buckets apply: (key, rule, bucket brought up to date).
-        var applying: [(key: Key, rule: RateLimitRule, bucket: TokenBucket)] = []
-        if let rule = rules.perUser, let user {
-            let key = Key(routeClass: routeClass, user: user, ip: nil)
-            applying.append((key, rule, bucket(key, rule: rule, now: now)))
-        }
-        if let rule = rules.perIP, let ip {
-            let key = Key(routeClass: routeClass, user: nil, ip: ip)
-            applying.append((key, rule, bucket(key, rule: rule, now: now)))
-        }
-        guard !applying.isEmpty else { return .unlimited }
-        let allowed = applying.allSatisfy { $0.bucket.hasToken }
+        // At most two buckets apply; both are brought up to date before either is taken from.
+        let userKey = rules.perUser != nil ? user.map { Key(routeClass: routeClass, user: $0, ip: nil) } : nil
+        let ipKey = rules.perIP != nil ? ip.map { Key(routeClass: routeClass, user: nil, ip: $0) } : nil
+        var userBucket = userKey.map { bucket($0, rule: rules.perUser!, now: now) }
+        var ipBucket = ipKey.map { bucket($0, rule: rules.perIP!, now: now) }
+        guard userBucket != nil || ipBucket != nil else { return .unlimited }
+        let allowed = (userBucket?.hasToken ?? true) && (ipBucket?.hasToken ?? true)
         var state: RateLimitState?
         var retry = 1
-        for index in applying.indices {
-            if allowed { applying[index].bucket.take() }
-            let (key, rule, b) = applying[index]
-            store(key, b, rule: rule)
-            if !b.hasToken && !allowed { retry = max(retry, b.secondsUntilToken(rule: rule)) }
+        func settle(_ key: Key?, _ b: inout TokenBucket?, _ rule: RateLimitRule?) {
+            guard let key, var current = b, let rule else { return }
+            if allowed {
+                current.take()
+            } else if !current.hasToken {
+                retry = max(retry, current.secondsUntilToken(rule: rule))
+            }
+            b = current
+            store(key, current, rule: rule)
             // Report the bucket with fewer whole tokens left: the one that limits first.
-            let s = RateLimitState(limit: rule.burst, remaining: max(0, Int(b.tokens.rounded(.down))), resetSeconds: b.secondsUntilFull(rule: rule))
-            if let current = state, current.remaining <= s.remaining { continue }
-            state = s
+            let s = RateLimitState(limit: rule.burst, remaining: max(0, Int(current.tokens.rounded(.down))), resetSeconds: current.secondsUntilFull(rule: rule))
+            if state == nil || s.remaining < state!.remaining { state = s }
         }
+        settle(userKey, &userBucket, rules.perUser)
+        settle(ipKey, &ipBucket, rules.perIP)
         return allowed ? .allowed(state!) : .limited(state!, retryAfterSeconds: retry)
     }
 
