@@ -128,11 +128,10 @@ public final class EdgeServer: Sendable {
         try? await group.shutdownGracefully()
     }
 
-    /// Closes immediately (tests and failed starts): no grace for in-flight exchanges.
+    /// Closes promptly (tests, failed starts): idle connections close at once, in-flight exchanges
+    /// get half a second.
     public func close() async {
-        try? await serverChannel.close()
-        await closePooledConnections()
-        try? await group.shutdownGracefully()
+        await shutdown(grace: .milliseconds(500))
     }
 
     /// Closes pooled upstream connections (TLS close_notify included) while the loops still run,
