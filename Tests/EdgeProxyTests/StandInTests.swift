@@ -162,6 +162,12 @@ import Testing
                 try await client.send(
                     path: "/download?bytes=\(size)", collectBody: false, readPause: .milliseconds(20), timeout: .seconds(60))
             }
+            // Wait (bounded) until the slow reader has taken something: under CPU load the first
+            // bytes can take longer than any fixed pause.
+            let waitStart = ContinuousClock.now
+            while client.bodyBytesReceived == 0 && ContinuousClock.now - waitStart < .seconds(20) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
             try await Task.sleep(for: .milliseconds(500))
             let accepted = standIn.downloadBytesAccepted
             let received = client.bodyBytesReceived
