@@ -147,6 +147,45 @@ import Testing
         #expect(try ledger.verify().isConsistent)
     }
 
+    @Test func verifyNoticesABrokenHistory() throws {
+        let directory = TemporaryDirectory()
+        let ledger = try openLedger(directory)
+        defer { ledger.close() }
+        let user = try ledger.createUser(email: "chain@example.com", hasher: cheapHasher)
+        for index in 0..<3 {
+            let hold = try ledger.hold(userId: user.id, amount: 2, requestId: "c\(index)")
+            _ = try ledger.charge(holdId: hold.holdId, operation: "x")
+        }
+        #expect(try ledger.verify().isConsistent)
+        #expect(try ledger.history(userId: user.id, limit: 10).map(\.sequence) == [4, 3, 2, 1])
+        // Remove the middle charge behind the ledger's back (transaction ids: 1 renewal, 2…4 charges).
+        try ledger.environment.write { (txn) throws(LedgerError) in _ = try txn.delete(ledger.schema.transactions, UInt64(3)) }
+        let report = try ledger.verify()
+        #expect(!report.isConsistent)
+        #expect(report.violations.contains { $0.contains("gap or reorder") }, "\(report.violations)")
+        #expect(report.violations.contains { $0.contains("but transactions sum to") }, "\(report.violations)")
+        let broken = #expect(throws: LedgerError.self) { try ledger.history(userId: user.id, limit: 10) }
+        #expect(broken?.code == .corrupted)
+    }
+
+    @Test func afterBatchRunsOncePerCommittedBatch() throws {
+        let directory = TemporaryDirectory()
+        let batches = Counter()
+        let ledger = try openLedger(directory, options: LedgerOptions(afterBatch: { batches.add(1) }))
+        defer { ledger.close() }
+        let user = try ledger.createUser(email: "batches@example.com", hasher: cheapHasher)
+        let done = DispatchGroup()
+        for _ in 0..<100 {
+            done.enter()
+            ledger.hold(userId: user.id, amount: 1, requestId: "") { _ in done.leave() }
+        }
+        done.wait()
+        let deadline = Date().addingTimeInterval(5)
+        while batches.value != Int64(ledger.writerStatistics.commits), Date() < deadline { Thread.sleep(forTimeInterval: 0.001) }
+        #expect(batches.value == Int64(ledger.writerStatistics.commits))
+        #expect(batches.value < 101)
+    }
+
     @Test func oneTransactionPerMutationModeStillWorks() throws {
         let directory = TemporaryDirectory()
         let ledger = try openLedger(directory, durable: false, options: LedgerOptions(maxBatchSize: 1))

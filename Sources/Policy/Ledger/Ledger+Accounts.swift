@@ -112,7 +112,7 @@ extension Ledger {
     public func apiKeys(userId: UserID) throws(LedgerError) -> [APIKeyInfo] {
         try environment.read { (txn) throws(LedgerError) in
             var keyIds: [String] = []
-            try txn.scan(schema.userKeys, prefix: TransactionKey.prefix(userId: userId.rawValue)) { (key, _) throws(LedgerError) -> Bool in
+            try txn.scan(schema.userKeys, prefix: userKeyPrefix(userId.rawValue)) { (key, _) throws(LedgerError) -> Bool in
                 keyIds.append(key.string(at: 8, count: key.count - 8))
                 return true
             }

@@ -54,10 +54,9 @@ extension Ledger {
         guard limit > 0 else { return [] }
         return try environment.read { (txn) throws(LedgerError) in
             var entries: [LedgerTransaction] = []
-            try txn.scan(schema.transactions, prefix: TransactionKey.prefix(userId: userId.rawValue), reverse: true) { (key, value) throws(LedgerError) -> Bool in
-                guard let key = TransactionKey(key) else { return true }
-                if let before, key.sequence >= before { return true }
-                entries.append(try TransactionRecord(value).view(userId: key.userId, sequence: key.sequence))
+            try schema.walkHistory(userId: userId.rawValue, in: txn) { (header, bytes) throws(LedgerError) -> Bool in
+                if let before, header.sequence >= before { return true }
+                entries.append(try TransactionRecord(bytes).view())
                 return entries.count < limit
             }
             return entries
@@ -65,17 +64,16 @@ extension Ledger {
     }
 
     /// Charges per UTC day and operation between `from` (inclusive) and `to` (exclusive), oldest day first.
-    /// Scans the user's history backwards from the newest entry and stops at the first entry before `from`.
+    /// Walks the user's history backwards from the newest entry and stops at the first entry before `from`.
     public func usage(userId: UserID, from: Date, to: Date) throws(LedgerError) -> [UsageRow] {
         let fromMs = from.ledgerMilliseconds, toMs = to.ledgerMilliseconds
         return try environment.read { (txn) throws(LedgerError) in
             var totals: [String: [String: (count: Int, tokens: Int64)]] = [:]
-            try txn.scan(schema.transactions, prefix: TransactionKey.prefix(userId: userId.rawValue), reverse: true) { (_, value) throws(LedgerError) -> Bool in
-                let header = try TransactionRecord.header(value)
+            try schema.walkHistory(userId: userId.rawValue, in: txn) { (header, bytes) throws(LedgerError) -> Bool in
                 if header.timeMs < fromMs { return false }
                 guard header.timeMs < toMs, header.kind == .charge else { return true }
                 let day = PlanCalendar.dayString(header.timeMs)
-                let operation = TransactionRecord.operation(value)
+                let operation = TransactionRecord.operation(bytes)
                 let current = totals[day, default: [:]][operation] ?? (0, 0)
                 totals[day, default: [:]][operation] = (current.count + 1, current.tokens - header.delta)
                 return true

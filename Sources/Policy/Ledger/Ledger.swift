@@ -78,7 +78,8 @@ public final class Ledger: Sendable {
             return (schema, instance, recovered)
         }
         let writer = LedgerWriter(environment: environment, schema: schema, plans: plans, clock: clock, instance: instance,
-                                  maxBatchSize: options.maxBatchSize, lazySyncInterval: settings.durable ? nil : options.lazySyncInterval)
+                                  maxBatchSize: options.maxBatchSize, lazySyncInterval: settings.durable ? nil : options.lazySyncInterval,
+                                  afterBatch: options.afterBatch)
         writer.start()
         return Ledger(directory: directory, plans: plans, durable: settings.durable, recovered: recovered, environment: environment,
                       schema: schema, clock: clock, options: options, instance: instance, writer: writer)

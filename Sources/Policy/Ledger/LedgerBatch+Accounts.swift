@@ -65,7 +65,7 @@ extension LedgerBatch {
         try txn.put(schema.apiKeys, keyHash, bytes: record.encoded())
         noteWrite()
         _ = try keyHash.withKeyBytes { (bytes) throws(LedgerError) in try txn.put(schema.keyIds, keyId, bytes) }
-        try txn.put(schema.userKeys, TransactionKey.prefix(userId: userId) + Array(keyId.utf8), bytes: [])
+        try txn.put(schema.userKeys, userKeyPrefix(userId) + Array(keyId.utf8), bytes: [])
         return record.info()
     }
 

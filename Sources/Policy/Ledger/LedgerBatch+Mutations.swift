@@ -32,12 +32,12 @@ extension LedgerBatch {
         noteWrite()
         record.held -= hold.amount
         record.balance -= charged
-        let sequence = try append(TransactionRecord(kind: .charge, delta: -charged, balanceAfter: record.balance, timeMs: nowMs, holdId: holdId,
-                                                    operation: operation, requestId: hold.requestId, actor: hold.actor, memo: ""),
-                                  userId: hold.userId, record: &record)
+        let entry = try append(TransactionRecord(kind: .charge, delta: -charged, balanceAfter: record.balance, timeMs: nowMs, holdId: holdId,
+                                                 operation: operation, requestId: hold.requestId, actor: hold.actor, memo: ""),
+                               userId: hold.userId, record: &record)
         setBalance(record, userId: hold.userId)
         return ChargeReceipt(holdId: HoldID(rawValue: holdId), userId: UserID(rawValue: hold.userId), charged: charged,
-                             balance: record.balance, available: record.balance - record.held, sequence: sequence)
+                             balance: record.balance, available: record.balance - record.held, sequence: entry.sequence)
     }
 
     /// Settles a hold without charging: its tokens are available again.
@@ -65,11 +65,11 @@ extension LedgerBatch {
             throw .refusal(.invalidAmount, operation, "the balance would fall below the \(record.held) tokens held")
         }
         record.balance = after
-        let transaction = TransactionRecord(kind: kind, delta: delta, balanceAfter: after, timeMs: nowMs, holdId: 0,
-                                            operation: operation, requestId: "", actor: actor, memo: reason)
-        let sequence = try append(transaction, userId: userId, record: &record)
+        let entry = try append(TransactionRecord(kind: kind, delta: delta, balanceAfter: after, timeMs: nowMs, holdId: 0,
+                                                 operation: operation, requestId: "", actor: actor, memo: reason),
+                               userId: userId, record: &record)
         setBalance(record, userId: userId)
-        return transaction.view(userId: userId, sequence: sequence)
+        return entry.view()
     }
 
     /// Moves a user to another plan, starting a new period now (see `PlanRenewal.changePlan`).

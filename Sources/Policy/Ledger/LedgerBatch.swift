@@ -23,6 +23,8 @@ struct LedgerBatch: ~Copyable {
     private var balances = [UInt64: CachedBalance](minimumCapacity: 64)
     private var nextHold: UInt64?
     private var nextHoldDirty = false
+    /// The next transaction id, once read; written back by `flush()` when set.
+    private var nextTransaction: UInt64?
 
     private struct CachedBalance {
         var record: BalanceRecord
@@ -64,21 +66,28 @@ struct LedgerBatch: ~Copyable {
         writes += 1
     }
 
-    /// Appends `transaction` to the user's history, taking the next sequence number from `record`.
-    mutating func append(_ transaction: TransactionRecord, userId: UInt64, record: inout BalanceRecord) throws(LedgerError) -> UInt64 {
+    /// Appends `transaction` as the user's newest entry (see `putTransaction`); returns it as stored.
+    mutating func append(_ transaction: TransactionRecord, userId: UInt64, record: inout BalanceRecord) throws(LedgerError) -> TransactionRecord {
         writes += 1
         return try putTransaction(transaction, userId: userId, record: &record)
     }
 
+    /// Appends to the log under the next global id (`MDB_APPEND`: ids only grow, across processes too,
+    /// since the counter is read inside the write transaction), chained to the user's previous entry.
     @discardableResult
-    private func putTransaction(_ transaction: TransactionRecord, userId: UInt64, record: inout BalanceRecord) throws(LedgerError) -> UInt64 {
+    private mutating func putTransaction(_ transaction: TransactionRecord, userId: UInt64, record: inout BalanceRecord) throws(LedgerError) -> TransactionRecord {
         if record.nextSequence == 0 { record.nextSequence = 1 }
-        let sequence = record.nextSequence
+        var entry = transaction
+        entry.userId = userId
+        entry.sequence = record.nextSequence
+        entry.previousId = record.lastTransactionId
+        if nextTransaction == nil { nextTransaction = max(try schema.counter(MetaKey.nextTransaction, in: txn), 1) }
+        let id = nextTransaction!
+        try txn.putReserving(schema.transactions, id, count: entry.encodedSize, flags: .append) { entry.encode(into: $0) }
+        nextTransaction = id + 1
         record.nextSequence += 1
-        try txn.putReserving(schema.transactions, TransactionKey(userId: userId, sequence: sequence), count: transaction.encodedSize, flags: .noOverwrite) {
-            transaction.encode(into: $0)
-        }
-        return sequence
+        record.lastTransactionId = id
+        return entry
     }
 
     /// Issues the next hold id (unique across processes: the counter lives in the database).
@@ -109,6 +118,10 @@ struct LedgerBatch: ~Copyable {
         if nextHoldDirty, let nextHold {
             try schema.setCounter(MetaKey.nextHold, nextHold, in: txn)
             nextHoldDirty = false
+        }
+        if let nextTransaction {
+            try schema.setCounter(MetaKey.nextTransaction, nextTransaction, in: txn)
+            self.nextTransaction = nil
         }
     }
 }

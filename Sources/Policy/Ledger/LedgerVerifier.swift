@@ -20,7 +20,8 @@ public struct LedgerVerification: Sendable {
 extension Ledger {
     /// Checks every invariant on one consistent snapshot, after releasing the holds of dead processes:
     /// - each balance ≥ held ≥ 0 (available never negative), and balance = the sum of the user's
-    ///   transactions, each `balanceAfter` being the running sum, sequences gap-free;
+    ///   transactions, each `balanceAfter` being the running sum, sequences gap-free, every entry linked
+    ///   to the user's previous one;
     /// - held = the sum of the user's open holds; every hold belongs to a live registered process and has
     ///   an id below the hold counter;
     /// - no hold was charged twice (charge transactions name distinct hold ids, none of them still open);
@@ -91,8 +92,10 @@ struct LedgerVerifier {
         }
         report.openHolds = openHolds.count
 
+        // The transaction log, in id order: per-user chains, running sums, settled holds.
+        let histories = try checkLog(txn: txn, users: users, openHolds: openHolds, report: &report, violation: violation)
+
         // Balances against holds and transactions.
-        var chargedHolds: Set<UInt64> = []
         var balanceOwners: Set<UInt64> = []
         try txn.scan(schema.balances, prefix: []) { (key, value) throws(LedgerError) -> Bool in
             let userId = key.bigEndianUInt64 ?? 0
@@ -106,40 +109,64 @@ struct LedgerVerifier {
             }
             if record.periodStartMs >= record.periodEndMs { violation("user \(userId): period ends before it starts") }
             if let user = users[userId], user.plan != record.plan { violation("user \(userId): balance plan '\(record.plan)' differs from the user's '\(user.plan)'") }
-            try checkHistory(userId: userId, record: record, txn: txn, chargedHolds: &chargedHolds, openHolds: openHolds, report: &report, violation: violation)
+            let history = histories[userId] ?? History()
+            if history.sum != record.balance { violation("user \(userId): balance is \(record.balance) but transactions sum to \(history.sum)") }
+            if record.nextSequence != history.nextSequence {
+                violation("user \(userId): next sequence is \(record.nextSequence), history ends at \(history.nextSequence - 1)")
+            }
+            if record.lastTransactionId != history.lastId {
+                violation("user \(userId): history starts at transaction \(record.lastTransactionId), the log's newest is \(history.lastId)")
+            }
             return true
         }
         report.balances = balanceOwners.count
         for id in users.keys where !balanceOwners.contains(id) { violation("user \(id) has no balance") }
+        for id in histories.keys where !balanceOwners.contains(id) { violation("transactions of user \(id), who has no balance") }
 
         try checkCredentials(txn: txn, users: users, report: &report, violation: violation)
         report.violations = violations
         return report
     }
 
-    private func checkHistory(userId: UInt64, record: BalanceRecord, txn: borrowing LMDBTransaction, chargedHolds: inout Set<UInt64>,
-                              openHolds: Set<UInt64>, report: inout LedgerVerification, violation: (String) -> Void) throws(LedgerError) {
+    /// One user's history as the log tells it.
+    private struct History {
         var sum: Int64 = 0
-        var expected: UInt64 = 1
-        try txn.scan(schema.transactions, prefix: TransactionKey.prefix(userId: userId)) { (key, value) throws(LedgerError) -> Bool in
+        var nextSequence: UInt64 = 1
+        var lastId: UInt64 = 0
+    }
+
+    /// Reads the whole log once, in id order, checking each user's chain and running sum.
+    private func checkLog(txn: borrowing LMDBTransaction, users: [UInt64: UserRecord], openHolds: Set<UInt64>,
+                          report: inout LedgerVerification, violation: (String) -> Void) throws(LedgerError) -> [UInt64: History] {
+        var histories: [UInt64: History] = [:]
+        var chargedHolds: Set<UInt64> = []
+        let nextTransaction = try schema.counter(MetaKey.nextTransaction, in: txn)
+        try txn.scan(schema.transactions, prefix: []) { (key, value) throws(LedgerError) -> Bool in
             report.transactions += 1
-            guard let key = TransactionKey(key) else { violation("user \(userId): malformed transaction key"); return true }
-            let header = try TransactionRecord.header(value)
-            if key.sequence != expected { violation("user \(userId): transaction \(key.sequence) follows \(expected - 1) (gap or reorder)") }
-            expected = key.sequence + 1
-            let (next, overflow) = sum.addingReportingOverflow(header.delta)
-            if overflow { violation("user \(userId): transaction sum overflows at \(key.sequence)") }
-            sum = next
-            if header.balanceAfter != sum { violation("user \(userId): transaction \(key.sequence) says balance \(header.balanceAfter), running sum is \(sum)") }
-            if header.kind == .charge {
-                if header.delta >= 0 { violation("user \(userId): charge \(key.sequence) has delta \(header.delta)") }
-                if !chargedHolds.insert(header.holdId).inserted { violation("hold \(header.holdId) was charged twice") }
-                if openHolds.contains(header.holdId) { violation("hold \(header.holdId) is charged yet still open") }
+            guard let id = key.bigEndianUInt64 else { violation("malformed transaction key"); return true }
+            if id >= nextTransaction { violation("transaction \(id) is not below the transaction counter \(nextTransaction)") }
+            let entry = try TransactionRecord.header(value)
+            let userId = entry.userId
+            if users[userId] == nil { violation("transaction \(id) belongs to missing user \(userId)") }
+            let history = histories[userId] ?? History()
+            if entry.sequence != history.nextSequence {
+                violation("user \(userId): transaction \(entry.sequence) follows \(history.nextSequence - 1) (gap or reorder)")
             }
+            if entry.previousId != history.lastId {
+                violation("user \(userId): transaction \(id) links to \(entry.previousId), the user's previous is \(history.lastId)")
+            }
+            let (sum, overflow) = history.sum.addingReportingOverflow(entry.delta)
+            if overflow { violation("user \(userId): transaction sum overflows at \(entry.sequence)") }
+            if entry.balanceAfter != sum { violation("user \(userId): transaction \(entry.sequence) says balance \(entry.balanceAfter), running sum is \(sum)") }
+            if entry.kind == .charge {
+                if entry.delta >= 0 { violation("user \(userId): charge \(entry.sequence) has delta \(entry.delta)") }
+                if !chargedHolds.insert(entry.holdId).inserted { violation("hold \(entry.holdId) was charged twice") }
+                if openHolds.contains(entry.holdId) { violation("hold \(entry.holdId) is charged yet still open") }
+            }
+            histories[userId] = History(sum: sum, nextSequence: entry.sequence + 1, lastId: id)
             return true
         }
-        if sum != record.balance { violation("user \(userId): balance is \(record.balance) but transactions sum to \(sum)") }
-        if record.nextSequence != expected { violation("user \(userId): next sequence is \(record.nextSequence), history ends at \(expected - 1)") }
+        return histories
     }
 
     private func checkCredentials(txn: borrowing LMDBTransaction, users: [UInt64: UserRecord], report: inout LedgerVerification,
@@ -156,7 +183,7 @@ struct LedgerVerifier {
             if users[record.userId] == nil { violation("API key \(record.keyId) belongs to missing user \(record.userId)") }
             let indexed = try txn.get(schema.keyIds, record.keyId) { $0.elementsEqual(key) }
             if indexed != true { violation("API key \(record.keyId) is missing from the key-id index") }
-            if try !txn.contains(schema.userKeys, TransactionKey.prefix(userId: record.userId) + Array(record.keyId.utf8)) {
+            if try !txn.contains(schema.userKeys, userKeyPrefix(record.userId) + Array(record.keyId.utf8)) {
                 violation("API key \(record.keyId) is missing from its user's key list")
             }
             return true

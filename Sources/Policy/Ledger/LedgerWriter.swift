@@ -41,6 +41,8 @@ final class LedgerWriter: @unchecked Sendable {
     let maxBatchSize: Int
     /// nil when every commit is durable; otherwise how often (seconds) to flush no-sync commits.
     let lazySyncInterval: Double?
+    /// Called after each batch's completions (`LedgerOptions.afterBatch`).
+    let afterBatch: (@Sendable () -> Void)?
 
     private let condition = NSCondition()
     private var pending: [LedgerMutation] = []
@@ -63,7 +65,8 @@ final class LedgerWriter: @unchecked Sendable {
         case job
     }
 
-    init(environment: LMDBEnvironment, schema: LedgerSchema, plans: PlanCatalog, clock: LedgerClock, instance: UInt64, maxBatchSize: Int, lazySyncInterval: Double?) {
+    init(environment: LMDBEnvironment, schema: LedgerSchema, plans: PlanCatalog, clock: LedgerClock, instance: UInt64,
+         maxBatchSize: Int, lazySyncInterval: Double?, afterBatch: (@Sendable () -> Void)?) {
         self.environment = environment
         self.schema = schema
         self.plans = plans
@@ -71,6 +74,7 @@ final class LedgerWriter: @unchecked Sendable {
         self.instance = instance
         self.maxBatchSize = maxBatchSize
         self.lazySyncInterval = lazySyncInterval
+        self.afterBatch = afterBatch
     }
 
     func start() {
@@ -139,6 +143,7 @@ final class LedgerWriter: @unchecked Sendable {
             condition.unlock()
             if !batch.isEmpty {
                 process(batch)
+                afterBatch?()
                 batch.removeAll(keepingCapacity: true)
             }
             syncIfDue(force: false)

@@ -10,8 +10,9 @@ import Glibc
 /// write transaction per mutation, at several numbers of concurrent callers.
 ///
 /// Callers are spread over `--loops` threads that stand in for event loops: a completion (on the writer
-/// thread) posts the caller's next step to its loop, and the loop submits the next mutation — the same
-/// hop the proxy makes. Each caller owns its own user, so a batch touches many balances.
+/// thread) queues the caller's next step on its loop, the writer wakes each loop once per batch, and the
+/// loop submits the next mutations — the same hop the proxy makes. Callers share up to 64 users, so a
+/// batch touches many balances.
 struct LedgerBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmark hold+charge pairs per second: group commit vs one transaction per mutation.")
@@ -21,6 +22,7 @@ struct LedgerBenchCommand: ParsableCommand {
     @Option(help: "Comma-separated writer modes: group, single.") var modes = "group,single"
     @Flag(name: .customLong("no-durable"), help: "Skip fsync on commit (MDB_NOSYNC with a 1 s background flush).") var noDurable = false
     @Option(help: "Threads standing in for event loops.") var loops = 2
+    @Option(help: "Users the callers share (default: one per caller, at most 64).") var users: Int?
     @Option(help: "Directory for the throw-away ledgers (default: a new directory under the system temp dir).") var dir: String?
     @Flag(inversion: .prefixedNo, help: "Also time hot-path reader lookups.") var reads = true
 
@@ -34,7 +36,7 @@ struct LedgerBenchCommand: ParsableCommand {
             defer { if dir == nil { try? FileManager.default.removeItem(atPath: base) } }
             try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
             let syncMicros = Self.fdatasyncMicros(directory: base)
-            print("ledger bench: durable=\(!noDurable) seconds=\(seconds) loops=\(loops) dir=\(base); 4 KiB write+fdatasync there: \(Int(syncMicros)) µs")
+            print("ledger bench: durable=\(!noDurable) seconds=\(seconds) loops=\(loops) users=\(users.map(String.init) ?? "min(callers, 64)") dir=\(base); 4 KiB write+fdatasync there: \(Int(syncMicros)) µs")
             print("| writer | callers | pairs/s | mutations/commit | pair p50 µs | pair p99 µs |")
             print("|---|---:|---:|---:|---:|---:|")
             var results: [String: Double] = [:]
@@ -43,7 +45,8 @@ struct LedgerBenchCommand: ParsableCommand {
                     let directory = (base as NSString).appendingPathComponent("\(mode)-\(count)")
                     try? FileManager.default.removeItem(atPath: directory)
                     let result = try LedgerBenchRun(directory: directory, durable: !noDurable, group: mode == "group",
-                                                    callers: count, loops: max(1, loops), seconds: seconds).run()
+                                                    callers: count, users: max(1, users ?? min(count, 64)), loops: max(1, loops),
+                                                    seconds: seconds).run()
                     try? FileManager.default.removeItem(atPath: directory)
                     results["\(mode)-\(count)"] = result.pairsPerSecond
                     let name = mode == "group" ? "group commit" : "one txn per mutation"
@@ -92,6 +95,7 @@ struct LedgerBenchRun {
     let durable: Bool
     let group: Bool
     let callers: Int
+    let users: Int
     let loops: Int
     let seconds: Double
 
@@ -106,17 +110,23 @@ struct LedgerBenchRun {
         var settings = LedgerSettings.standard
         settings.durable = durable
         settings.mapSizeMiB = 4096
+        // Completions only queue the next step; the writer wakes each loop once per batch (`afterBatch`),
+        // as the proxy does with its event loops.
+        let registry = BenchLoops()
         let ledger = try Ledger.open(directory: directory, settings: settings, plans: .standard,
-                                     options: LedgerOptions(maxBatchSize: group ? 4096 : 1))
+                                     options: LedgerOptions(maxBatchSize: group ? 4096 : 1, afterBatch: { registry.wakeAll() }))
         var users: [UserID] = []
-        for index in 0..<callers {
+        for index in 0..<self.users {
             let user = try ledger.createUser(email: "bench\(index)@example.com")
             _ = try ledger.grant(userId: user.id, amount: 1 << 50, reason: "bench", actor: "bench")
             users.append(user.id)
         }
         let benchLoops = (0..<loops).map { _ in BenchLoop(ledger: ledger) }
+        registry.set(benchLoops)
         for loop in benchLoops { loop.start() }
-        for caller in 0..<callers { benchLoops[caller % loops].post(BenchLoop.Step(caller: caller, user: users[caller], holdId: nil)) }
+        for caller in 0..<callers {
+            benchLoops[caller % loops].post(BenchLoop.Step(caller: caller, user: users[caller % users.count], holdId: nil), wake: true)
+        }
         Thread.sleep(forTimeInterval: 0.5)
         let start = DispatchTime.now().uptimeNanoseconds
         let pairsBefore = benchLoops.reduce(0) { $0 + $1.pairs }
@@ -165,10 +175,31 @@ extension LedgerBenchRun {
     }
 }
 
+/// The bench loops, for the writer's once-per-batch wake-up.
+///
+/// `@unchecked Sendable`: `loops` is written once under `lock` before any mutation is submitted, and read under it.
+final class BenchLoops: @unchecked Sendable {
+    private let lock = NSLock()
+    private var loops: [BenchLoop] = []
+
+    func set(_ loops: [BenchLoop]) {
+        lock.lock()
+        self.loops = loops
+        lock.unlock()
+    }
+
+    func wakeAll() {
+        lock.lock()
+        let loops = self.loops
+        lock.unlock()
+        for loop in loops { loop.wakeIfPending() }
+    }
+}
+
 /// A thread standing in for an event loop: runs callers' next steps as completions post them.
 ///
-/// `@unchecked Sendable`: `queue`, `stopping`, `pairs` and `samples` are only touched with `condition`
-/// locked; `started` is only touched on the loop thread.
+/// `@unchecked Sendable`: `queue`, `stopping`, `exited`, `sleeping`, `completedPairs` and `samples` are only
+/// touched with `condition` locked; `started` is only touched on the loop thread.
 final class BenchLoop: @unchecked Sendable {
     /// A caller's next step: hold (no hold id yet) or charge the hold it got.
     struct Step {
@@ -182,6 +213,7 @@ final class BenchLoop: @unchecked Sendable {
     private var queue: [Step] = []
     private var stopping = false
     private var exited = false
+    private var sleeping = false
     private var completedPairs = 0
     /// (completion time, pair latency) in nanoseconds.
     private var samples: [(UInt64, UInt64)] = []
@@ -201,10 +233,18 @@ final class BenchLoop: @unchecked Sendable {
         return samples.filter { $0.0 >= from && $0.0 < to }.map { $0.1 }
     }
 
-    func post(_ step: Step) {
+    /// Queues a step; wakes the loop only when `wake` (completions leave that to `wakeIfPending`).
+    func post(_ step: Step, wake: Bool) {
         condition.lock()
         queue.append(step)
-        if queue.count == 1 { condition.signal() }
+        if wake && sleeping { condition.signal() }
+        condition.unlock()
+    }
+
+    /// Wakes the loop if steps are queued and it sleeps.
+    func wakeIfPending() {
+        condition.lock()
+        if sleeping && !queue.isEmpty { condition.signal() }
         condition.unlock()
     }
 
@@ -224,7 +264,11 @@ final class BenchLoop: @unchecked Sendable {
         var batch: [Step] = []
         while true {
             condition.lock()
-            while queue.isEmpty && !stopping { condition.wait() }
+            while queue.isEmpty && !stopping {
+                sleeping = true
+                condition.wait()
+                sleeping = false
+            }
             if stopping {
                 exited = true
                 condition.broadcast()
@@ -242,7 +286,7 @@ final class BenchLoop: @unchecked Sendable {
         let now = DispatchTime.now().uptimeNanoseconds
         if let holdId = step.holdId {
             ledger.charge(holdId: holdId, operation: "bench") { [self] _ in
-                post(Step(caller: step.caller, user: step.user, holdId: nil))
+                post(Step(caller: step.caller, user: step.user, holdId: nil), wake: false)
             }
             return
         }
@@ -255,7 +299,7 @@ final class BenchLoop: @unchecked Sendable {
         started[step.caller] = now
         ledger.hold(userId: step.user, amount: 4, requestId: "") { [self] result in
             guard case .success(let receipt) = result else { return }
-            post(Step(caller: step.caller, user: step.user, holdId: receipt.holdId))
+            post(Step(caller: step.caller, user: step.user, holdId: receipt.holdId), wake: false)
         }
     }
 }

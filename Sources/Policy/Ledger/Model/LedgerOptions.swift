@@ -11,14 +11,18 @@ public struct LedgerOptions: Sendable {
     public var sessionLifetime: Double
     /// LMDB reader slots (one per `LedgerReader` and per concurrent read), shared by all processes.
     public var maxReaders: Int
+    /// Runs on the writer thread after each batch's completions have run. Lets a consumer buffer results
+    /// in its completions and wake each event loop once per batch instead of once per mutation.
+    public var afterBatch: (@Sendable () -> Void)?
 
     public init(maxBatchSize: Int = 4096, lazySyncInterval: Double = 1, sessionRefreshInterval: Double = 300,
-                sessionLifetime: Double = 30 * 86_400, maxReaders: Int = 1024) {
+                sessionLifetime: Double = 30 * 86_400, maxReaders: Int = 1024, afterBatch: (@Sendable () -> Void)? = nil) {
         self.maxBatchSize = max(1, maxBatchSize)
         self.lazySyncInterval = lazySyncInterval
         self.sessionRefreshInterval = sessionRefreshInterval
         self.sessionLifetime = sessionLifetime
         self.maxReaders = maxReaders
+        self.afterBatch = afterBatch
     }
 
     /// The defaults.

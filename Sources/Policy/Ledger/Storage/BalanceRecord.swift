@@ -2,11 +2,12 @@
 ///
 /// ```
 ///  0 balance i64     8 held i64       16 periodStart ms   24 periodEnd ms   32 anchor ms
-/// 40 periodIndex u32 44 layout u8 (1) 45 plan length u8   48 nextSequence u64  56 reserved
+/// 40 periodIndex u32 44 layout u8 (1) 45 plan length u8   48 nextSequence u64  56 lastTransactionId u64
 /// 64 plan name (≤ 64 bytes of UTF-8, zero padded)
 /// ```
 /// The anchor is the instant the account started; period *i* runs from anchor + *i* months to
-/// anchor + *i*+1 months (see `PlanCalendar`). `nextSequence` numbers the user's transactions.
+/// anchor + *i*+1 months (see `PlanCalendar`). `nextSequence` numbers the user's transactions;
+/// `lastTransactionId` is the newest, where the user's history chain starts (0: none yet).
 struct BalanceRecord: Equatable {
     static let size = 128
     static let layoutVersion: UInt8 = 1
@@ -19,6 +20,7 @@ struct BalanceRecord: Equatable {
     var anchorMs: Int64
     var periodIndex: UInt32
     var nextSequence: UInt64
+    var lastTransactionId: UInt64 = 0
     var plan: String
 
     init(balance: Int64, held: Int64, periodStartMs: Int64, periodEndMs: Int64, anchorMs: Int64, periodIndex: UInt32, nextSequence: UInt64, plan: String) {
@@ -43,6 +45,7 @@ struct BalanceRecord: Equatable {
         anchorMs = bytes.int64(at: 32)
         periodIndex = bytes.uint32(at: 40)
         nextSequence = bytes.uint64(at: 48)
+        lastTransactionId = bytes.uint64(at: 56)
         plan = bytes.string(at: 64, count: Int(bytes[45]))
     }
 
@@ -57,6 +60,7 @@ struct BalanceRecord: Equatable {
         out[44] = Self.layoutVersion
         out[45] = UInt8(out.setString(plan, at: 64, limit: Self.maxPlanBytes))
         out.setUInt64(nextSequence, at: 48)
+        out.setUInt64(lastTransactionId, at: 56)
     }
 
     /// Public view of the record.

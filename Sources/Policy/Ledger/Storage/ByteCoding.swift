@@ -110,32 +110,8 @@ extension String: LMDBKey {
     }
 }
 
-/// Key of a transaction: the user id then a per-user sequence number, both big-endian, so one user's
-/// transactions are contiguous and in order.
-struct TransactionKey: LMDBKey {
-    var userId: UInt64
-    var sequence: UInt64
-
-    func withKeyBytes<Result>(_ body: (UnsafeRawBufferPointer) throws(LedgerError) -> Result) throws(LedgerError) -> Result {
-        let pair = (userId.bigEndian, sequence.bigEndian)
-        return try withUnsafeBytes(of: pair) { (bytes) throws(LedgerError) -> Result in try body(bytes) }
-    }
-
-    /// Decodes a 16-byte key.
-    init?(_ bytes: UnsafeRawBufferPointer) {
-        guard bytes.count == 16 else { return nil }
-        userId = UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
-        sequence = UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-    }
-
-    init(userId: UInt64, sequence: UInt64) {
-        self.userId = userId
-        self.sequence = sequence
-    }
-
-    /// The 8-byte prefix shared by every key of `userId`.
-    static func prefix(userId: UInt64) -> [UInt8] { withUnsafeBytes(of: userId.bigEndian) { Array($0) } }
-}
+/// The 8-byte big-endian prefix shared by every `user_keys` entry of `userId`.
+func userKeyPrefix(_ userId: UInt64) -> [UInt8] { withUnsafeBytes(of: userId.bigEndian) { Array($0) } }
 
 extension UnsafeRawBufferPointer {
     /// A big-endian `UInt64` key.

@@ -2,7 +2,7 @@
 ///
 /// | database | key | value |
 /// |---|---|---|
-/// | `meta` | name (`format`, `next.user`, `next.hold`, `next.instance`) | u32 / u64 little-endian |
+/// | `meta` | name (`format`, `next.user`, `next.hold`, `next.transaction`, `next.instance`) | u32 / u64 little-endian |
 /// | `users` | user id (u64 BE) | `UserRecord` |
 /// | `emails` | normalised e-mail (UTF-8) | user id (u64 LE) |
 /// | `sessions` | SHA-256 of the token | `SessionRecord` (fixed) |
@@ -11,7 +11,7 @@
 /// | `user_keys` | user id (u64 BE) + key id | empty |
 /// | `balances` | user id (u64 BE) | `BalanceRecord` (fixed) |
 /// | `holds` | hold id (u64 BE) | `HoldRecord` |
-/// | `transactions` | user id + sequence (`TransactionKey`) | `TransactionRecord` |
+/// | `transactions` | transaction id (u64 BE), append-only | `TransactionRecord` (chained per user) |
 /// | `processes` | instance (u64 BE) | `ProcessRecord` (fixed) |
 struct LedgerSchema: Sendable {
     /// Bumped when a layout changes incompatibly; a ledger of another version is refused on open.
@@ -74,6 +74,29 @@ struct LedgerSchema: Sendable {
     }
 }
 
+extension LedgerSchema {
+    /// Visits `userId`'s transactions from the newest backwards (following `previousId`) until `body`
+    /// returns false. Each step is one B-tree lookup.
+    func walkHistory(userId: UInt64, in txn: borrowing LMDBTransaction,
+                     _ body: (TransactionRecord.Header, UnsafeRawBufferPointer) throws(LedgerError) -> Bool) throws(LedgerError) {
+        guard var id = try txn.get(balances, userId, { (bytes) throws(LedgerError) in try BalanceRecord(bytes).lastTransactionId }) else { return }
+        while id != 0 {
+            let step = try txn.get(transactions, id) { (bytes) throws(LedgerError) -> UInt64? in
+                let header = try TransactionRecord.header(bytes)
+                guard header.userId == userId, header.previousId < id else {
+                    throw LedgerError(code: .corrupted, operation: "history", message: "transaction \(id) breaks user \(userId)'s history chain")
+                }
+                return try body(header, bytes) ? header.previousId : nil
+            }
+            guard let step else {
+                throw LedgerError(code: .corrupted, operation: "history", message: "transaction \(id) of user \(userId) is missing")
+            }
+            guard let previous = step else { return }
+            id = previous
+        }
+    }
+}
+
 /// Keys of the `meta` database.
 enum MetaKey {
     static let format = "format"
@@ -81,6 +104,8 @@ enum MetaKey {
     static let nextUser = "next.user"
     /// The next hold id to assign; every id below it was issued, so a missing one was settled.
     static let nextHold = "next.hold"
+    /// The next transaction id (ids start at 1; the log only ever appends).
+    static let nextTransaction = "next.transaction"
     /// The next process instance number.
     static let nextInstance = "next.instance"
 }

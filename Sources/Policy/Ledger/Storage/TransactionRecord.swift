@@ -1,17 +1,26 @@
-/// One entry of a user's history, keyed by `TransactionKey` (user id, sequence).
+/// One entry of the transaction log, keyed by a global, ever-increasing transaction id (u64 BE).
+///
+/// The log is append-only in id order (`MDB_APPEND`), so a batch of mutations for many users dirties a
+/// few pages at the end of one B-tree instead of one page per user; each user's history is a chain
+/// backwards through `previousId`, starting at `BalanceRecord.lastTransactionId`.
 ///
 /// ```
 ///  0 kind u8  1 layout u8 (1)  2 operation length u8  3 requestId length u8  4 actor length u8
 ///  5 reserved  6 memo length u16  8 delta i64  16 balance after i64  24 time ms  32 hold id u64 (0: none)
-/// 40 reserved  48 operation, requestId, actor, memo bytes
+/// 40 user id u64  48 the user's sequence u64 (from 1)  56 the user's previous transaction id (0: first)
+/// 64 operation, requestId, actor, memo bytes
 /// ```
 struct TransactionRecord: Equatable {
-    static let headerSize = 48
+    static let headerSize = 64
     static let layoutVersion: UInt8 = 1
     static let maxShortText = 255
     static let maxMemo = 1024
 
     var kind: TransactionKind
+    /// Set by `LedgerBatch` when the entry is appended.
+    var userId: UInt64 = 0
+    var sequence: UInt64 = 0
+    var previousId: UInt64 = 0
     var delta: Int64
     var balanceAfter: Int64
     var timeMs: Int64
@@ -40,6 +49,9 @@ struct TransactionRecord: Equatable {
         balanceAfter = header.balanceAfter
         timeMs = header.timeMs
         holdId = header.holdId
+        userId = header.userId
+        sequence = header.sequence
+        previousId = header.previousId
         var offset = Self.headerSize
         let lengths = [Int(bytes[2]), Int(bytes[3]), Int(bytes[4]), Int(bytes.uint16(at: 6))]
         var texts: [String] = []
@@ -53,13 +65,25 @@ struct TransactionRecord: Equatable {
         memo = texts[3]
     }
 
-    /// The numeric fields and the operation name, without decoding the other strings.
-    static func header(_ bytes: UnsafeRawBufferPointer) throws(LedgerError) -> (kind: TransactionKind, delta: Int64, balanceAfter: Int64, timeMs: Int64, holdId: UInt64) {
+    /// The numeric fields of an encoded record, without decoding its strings.
+    struct Header {
+        var kind: TransactionKind
+        var delta: Int64
+        var balanceAfter: Int64
+        var timeMs: Int64
+        var holdId: UInt64
+        var userId: UInt64
+        var sequence: UInt64
+        var previousId: UInt64
+    }
+
+    static func header(_ bytes: UnsafeRawBufferPointer) throws(LedgerError) -> Header {
         guard bytes.count >= headerSize, bytes[1] == layoutVersion, let kind = TransactionKind(rawValue: bytes[0]),
               bytes.count == headerSize + Int(bytes[2]) + Int(bytes[3]) + Int(bytes[4]) + Int(bytes.uint16(at: 6)) else {
             throw LedgerError(code: .corrupted, operation: "decode transaction", message: "unexpected transaction record layout")
         }
-        return (kind, bytes.int64(at: 8), bytes.int64(at: 16), bytes.int64(at: 24), bytes.uint64(at: 32))
+        return Header(kind: kind, delta: bytes.int64(at: 8), balanceAfter: bytes.int64(at: 16), timeMs: bytes.int64(at: 24),
+                      holdId: bytes.uint64(at: 32), userId: bytes.uint64(at: 40), sequence: bytes.uint64(at: 48), previousId: bytes.uint64(at: 56))
     }
 
     /// The operation name of an encoded record.
@@ -80,6 +104,9 @@ struct TransactionRecord: Equatable {
         out.setInt64(balanceAfter, at: 16)
         out.setInt64(timeMs, at: 24)
         out.setUInt64(holdId, at: 32)
+        out.setUInt64(userId, at: 40)
+        out.setUInt64(sequence, at: 48)
+        out.setUInt64(previousId, at: 56)
         var offset = Self.headerSize
         let op = out.setString(operation, at: offset, limit: Self.maxShortText)
         offset += op
@@ -94,7 +121,7 @@ struct TransactionRecord: Equatable {
         out.setUInt16(UInt16(memoLength), at: 6)
     }
 
-    func view(userId: UInt64, sequence: UInt64) -> LedgerTransaction {
+    func view() -> LedgerTransaction {
         LedgerTransaction(userId: UserID(rawValue: userId), sequence: sequence, kind: kind, operation: operation, delta: delta,
                           balanceAfter: balanceAfter, time: .init(ledgerMilliseconds: timeMs), requestId: requestId,
                           actor: actor, memo: memo, holdId: holdId == 0 ? nil : HoldID(rawValue: holdId))
