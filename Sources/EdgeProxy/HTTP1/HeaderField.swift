@@ -18,15 +18,14 @@ enum KnownHeader: UInt8 {
         case 2: return HTTPBytes.equalsLowercase(b, s, e, "te") ? .te : .other
         case 4: return HTTPBytes.equalsLowercase(b, s, e, "host") ? .host : .other
         case 6:
+            // No early `.other` here or for 7: "Proxy-" and "Proxy-X" must reach the prefix check.
             if HTTPBytes.equalsLowercase(b, s, e, "cookie") { return .cookie }
             if HTTPBytes.equalsLowercase(b, s, e, "expect") { return .expect }
             if HTTPBytes.equalsLowercase(b, s, e, "origin") { return .origin }
-            return .other
         case 7:
             if HTTPBytes.equalsLowercase(b, s, e, "trailer") { return .trailer }
             if HTTPBytes.equalsLowercase(b, s, e, "upgrade") { return .upgrade }
             if HTTPBytes.equalsLowercase(b, s, e, "referer") { return .referer }
-            return .other
         case 10:
             if HTTPBytes.equalsLowercase(b, s, e, "connection") { return .connection }
             if HTTPBytes.equalsLowercase(b, s, e, "keep-alive") { return .keepAlive }

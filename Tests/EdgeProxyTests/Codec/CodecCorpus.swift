@@ -245,6 +245,7 @@ enum CodecCorpus {
         .init(name: "ok-pipelined", input: get(target: "/one") + get(target: "/two"), expected: .accept),
         .init(name: "ok-connection-lists", input: get("Connection: close, X-Hop", "X-Hop: 1", "X-End: 2"), expected: .accept),
         .init(name: "ok-credentials", input: get("Cookie: s=1", "Authorization: Bearer k", "X-Request-Id: abc-123", "X-Forwarded-For: 6.6.6.6"), expected: .accept),
+        .init(name: "ok-short-proxy-fields", input: get("Proxy-X: 1", "proxy-: 2", "Kepe-Alive: 5"), expected: .accept),
         .init(name: "ok-hop-by-hop", input: get("Keep-Alive: 5", "Proxy-Authorization: x", "TE: trailers", "Trailer: X", "Upgrade: h2c", "Connection: Upgrade"), expected: .accept),
     ]
 

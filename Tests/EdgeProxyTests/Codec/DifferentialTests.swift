@@ -57,9 +57,20 @@ import Testing
         /// issue asks for it); llhttp refuses any second Content-Length.
         case repeatedIdenticalContentLength = "repeated identical Content-Length"
 
+        /// RFC 9110 §5.5: a field value is trimmed of OWS (SP or HTAB); llhttp refuses an HTAB
+        /// around a Content-Length value ("invalid character in content-length header") though it
+        /// accepts a SP there.
+        case tabAroundContentLength = "HTAB as OWS around a Content-Length value"
+
         static func classify(_ request: HTTP1Conformance.Request) -> KnownLooser? {
             let lengths = request.fields.filter { String(decoding: $0.name, as: UTF8.self).lowercased() == "content-length" }
-            return lengths.count > 1 ? .repeatedIdenticalContentLength : nil
+            if lengths.count > 1 { return .repeatedIdenticalContentLength }
+            // The raw Content-Length line (the parsed value is already trimmed).
+            let head = String(decoding: request.head, as: UTF8.self)
+            for line in head.split(separator: "\r\n") where line.lowercased().hasPrefix("content-length:") {
+                if line.contains("\t") { return .tabAroundContentLength }
+            }
+            return nil
         }
     }
 

@@ -55,6 +55,19 @@ import Testing
     }
 }
 
+/// Header names the rewrite acts on are recognised at every length.
+@Suite struct CodecKnownHeaderTests {
+    @Test(arguments: [
+        ("Proxy-", KnownHeader.proxyPrefixed), ("proxy-x", .proxyPrefixed), ("Proxy-Connection", .proxyPrefixed),
+        ("X-Tokens-", .xTokensPrefixed), ("x-tokens-charged", .xTokensPrefixed), ("TE", .te), ("Host", .host),
+        ("Cookie", .cookie), ("Trailer", .trailer), ("Referer", .referer), ("Proxies", .other), ("X-Token", .other),
+    ])
+    func classify(_ name: String, _ expected: KnownHeader) {
+        let bytes = Array(name.utf8)
+        #expect(bytes.withUnsafeBytes { KnownHeader.classify($0, 0, bytes.count) } == expected)
+    }
+}
+
 /// The public façade used by the fuzzer, and the request rewrite it exposes.
 @Suite struct CodecConformanceFacadeTests {
     private func fieldNames(_ head: [UInt8]) -> [String] {
@@ -79,7 +92,7 @@ import Testing
     @Test func rewriteDropsHopByHopConnectionListedAndCredentialFields() throws {
         let input = CodecCorpus.get(
             "Connection: x-hop, cookie", "X-Hop: 1", "X-End: 2", "Cookie: s=1", "Authorization: Bearer client",
-            "Keep-Alive: 5", "Proxy-Authorization: p", "TE: trailers", "Upgrade: h2c", "X-Request-Id: abc-1",
+            "Keep-Alive: 5", "Proxy-Authorization: p", "Proxy-X: 1", "proxy-: 2", "TE: trailers", "Upgrade: h2c", "X-Request-Id: abc-1",
             "X-Forwarded-For: 6.6.6.6", "Expect: 100-continue", "Content-Length: 1", target: "/v1/x?q=1", method: "POST") + CodecCorpus.b("z")
         let request = try #require(HTTP1Conformance.decodeRequest(input).request)
         let app = String(decoding: request.upstreamHead, as: UTF8.self)
