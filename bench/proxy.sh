@@ -56,7 +56,7 @@ for v in DURATION CONNECTIONS ROUNDS WARMUP UPLOAD_MIB; do
   [[ ${!v} =~ ^[0-9]+$ ]] && [ "${!v}" -gt 0 ] || die "--${v,,} must be a positive integer"
 done
 
-ALL_TARGETS=(direct nginx haproxy edge)
+ALL_TARGETS=(direct nginx haproxy edge edgefull)
 TARGETS=()
 for t in "${ALL_TARGETS[@]}"; do
   [[ ",$ONLY," == *",$t,"* ]] && TARGETS+=("$t")
@@ -72,7 +72,7 @@ has() { [[ " ${TARGETS[*]} " == *" $1 "* ]]; }
 declare -A STATUS=()    # target → "ok" or "FAIL: why" / "SKIP: why"
 declare -A PID=()       # target → PID of the process we started (nginx: its master)
 declare -A PORT=()
-declare -A LABEL=([direct]="direct (no proxy)" [nginx]="nginx 1 worker" [haproxy]="HAProxy 1 thread" [edge]="edge 1 event loop")
+declare -A LABEL=([direct]="direct (no proxy)" [nginx]="nginx 1 worker" [haproxy]="HAProxy 1 thread" [edge]="edge 1 event loop" [edgefull]="edge full path (key+price+hold/charge, 64 users)")
 STARTED=()              # every PID this script started, for cleanup
 SAMPLER=""
 
@@ -201,6 +201,8 @@ alloc_port; PORT[nginx]=$GOT_PORT
 alloc_port; PORT[haproxy]=$GOT_PORT
 alloc_port; PORT[edge]=$GOT_PORT
 alloc_port; EDGE_ADMIN_PORT=$GOT_PORT
+alloc_port; PORT[edgefull]=$GOT_PORT
+alloc_port; EDGEFULL_ADMIN_PORT=$GOT_PORT
 
 proc_tree() { # PID and all its descendants
   local p=$1 c
@@ -216,6 +218,20 @@ cpu_ticks() { # sets TICKS = utime+stime (all threads) summed over the given PID
     s=${s##*) }; set -- $s
     TICKS=$((TICKS + ${12} + ${13}))
   done
+}
+BOX_BUSY=0; BOX_ALL=0; BOX_STEAL=0
+box_ticks() { # whole machine, from /proc/stat: busy (incl. steal), all, steal
+  local _c u n sy id io irq sirq st _rest
+  read -r _c u n sy id io irq sirq st _rest </proc/stat
+  BOX_BUSY=$((u + n + sy + irq + sirq + st)); BOX_ALL=$((BOX_BUSY + id + io)); BOX_STEAL=$st
+}
+CHILD_TICKS=0
+child_ticks() { # CPU of this shell's reaped children (wrk, timeout, samplers), from `times`
+  local _l u s
+  times >"$WORK/times.txt"   # no pipe/subshell: a forked subshell would report its own (empty) children
+  { read -r _l; read -r u s; } <"$WORK/times.txt"
+  CHILD_TICKS=$(awk -v u="$u" -v s="$s" -v hz="$CLK_TCK" 'function sec(x, m) { m = x; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", x); sub(/s$/, "", x); return m * 60 + x }
+                BEGIN { printf "%d", (sec(u) + sec(s)) * hz }')
 }
 RSS=0; HWM=0
 mem_kib() { # sets RSS = sum VmRSS, HWM = sum VmHWM (KiB) over the given PIDs
@@ -322,6 +338,39 @@ if has edge && [ -z "${STATUS[edge]:-}" ]; then
   fi
   [ "${STATUS[edge]}" = ok ] || { log "edge: ${STATUS[edge]}"; tail -n 20 "$WORK/edge.log" >&2; }
 fi
+if has edgefull && [ -z "${STATUS[edgefull]:-}" ] && [ -x "$EDGE_BIN" ]; then
+  # The full metered path: policies/default.yaml as shipped (authenticate, rate_limit, meter on
+  # /v1/images/vectorize, 4 tokens), one event loop, rate limits lifted so wrk's one IP is not
+  # throttled, a real durable LMDB ledger with 64 users, each with a key and plenty of tokens.
+  log "edge (full path) on 127.0.0.1:${PORT[edgefull]}"
+  sed -e 's/^  event_loops: 0 /  event_loops: 1 /' -e 's/rate_per_minute: [0-9]*/rate_per_minute: 1000000000/g' \
+      -e 's/burst: [0-9]*/burst: 1000000000/g' "$ROOT/policies/default.yaml" >"$WORK/policy-full.yaml"
+  mkdir -p "$WORK/edgefull-data"; : >"$WORK/keys.txt"
+  for i in $(seq 1 64); do
+    ( cd "$WORK" && EDGE_DATA_DIR="$WORK/edgefull-data" "$EDGE_BIN" users add "bench$i@bench.invalid" --config "$WORK/policy-full.yaml" \
+        && EDGE_DATA_DIR="$WORK/edgefull-data" "$EDGE_BIN" tokens grant "bench$i@bench.invalid" 1000000000000 --config "$WORK/policy-full.yaml" \
+        && EDGE_DATA_DIR="$WORK/edgefull-data" "$EDGE_BIN" keys create "bench$i@bench.invalid" --config "$WORK/policy-full.yaml" | tail -n 1 >>"$WORK/keys.txt" ) \
+      >>"$WORK/edgefull-seed.log" 2>&1 || { STATUS[edgefull]="FAIL: seeding users (see edgefull-seed.log)"; break; }
+  done
+  if [ -z "${STATUS[edgefull]:-}" ]; then
+    ( cd "$WORK" && exec env EDGE_LISTEN="127.0.0.1:${PORT[edgefull]}" EDGE_ADMIN_LISTEN="127.0.0.1:$EDGEFULL_ADMIN_PORT" \
+        EDGE_TLS_CERT="$WORK/leaf.pem" EDGE_TLS_KEY="$WORK/leaf.key" EDGE_DATA_DIR="$WORK/edgefull-data" \
+        RECRAFT_API_URL="https://localhost:$UP_PORT" RECRAFT_CA_FILE="$WORK/ca.pem" \
+        RECRAFT_API_TOKEN=bench-token "$EDGE_BIN" serve --config "$WORK/policy-full.yaml" ) \
+        >"$WORK/edgefull.log" 2>&1 &
+    PID[edgefull]=$!; STARTED+=("${PID[edgefull]}")
+    if wait_ready edgefull "${PORT[edgefull]}" /healthz 60; then
+      code=$("${CURL[@]}" --max-time 5 -o "$WORK/smoke-full.out" -w '%{http_code}' -D "$WORK/smoke-full.head" -X POST \
+        "https://127.0.0.1:${PORT[edgefull]}/v1/images/vectorize" -H 'Content-Type: application/json' \
+        -H "Authorization: Bearer $(head -n 1 "$WORK/keys.txt")" --data "$SMOKE_BODY" 2>>"$WORK/smoke.err")
+      if [ "$code" = 200 ] && grep -qi '^x-tokens-charged: 4' "$WORK/smoke-full.head"; then STATUS[edgefull]=ok
+      else STATUS[edgefull]="FAIL: metered POST → HTTP $code ($(head -c 120 "$WORK/smoke-full.out" | tr '\n' ' '))"; fi
+    else
+      STATUS[edgefull]="FAIL: /healthz not 200 within 60 s (see edgefull.log)"
+    fi
+  fi
+  [ "${STATUS[edgefull]}" = ok ] || { log "edgefull: ${STATUS[edgefull]}"; tail -n 20 "$WORK/edgefull.log" >&2 2>/dev/null; }
+fi
 for t in "${TARGETS[@]}"; do log "$t: ${STATUS[$t]:-?}"; done
 
 # ---------------------------------------------------------------------------------------------
@@ -329,16 +378,25 @@ for t in "${TARGETS[@]}"; do log "$t: ${STATUS[$t]:-?}"; done
 RESULTS="$WORK/results.tsv"; : >"$RESULTS"
 LUA="$HERE/wrk/vectorize.lua"
 measure() { # target round
-  local t=$1 r=$2 port=${PORT[$1]} url pids upids line ticks0 uticks0
+  local t=$1 r=$2 port=${PORT[$1]} url pids upids line ticks0 uticks0 LUA=$LUA
   url="https://127.0.0.1:$port"
+  if [ "$t" = edgefull ]; then LUA="$HERE/wrk/fullpath.lua"; export BENCH_KEYS_FILE="$WORK/keys.txt"; fi
   timeout $((WARMUP + 30)) wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" -s "$LUA" "$url" >"$WORK/wrk-$t-$r-warm.txt" 2>&1
   pids=$(proc_tree "${PID[$t]}"); upids=$(proc_tree "$UP_PID")
   start_sampler 0.1 "$WORK/rss-$t-$r" $pids
+  child_ticks; local ch0=$CHILD_TICKS
+  box_ticks; local busy0=$BOX_BUSY all0=$BOX_ALL steal0=$BOX_STEAL
   cpu_ticks $pids; ticks0=$TICKS; cpu_ticks $upids; uticks0=$TICKS
   timeout $((DURATION + 30)) wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$LUA" "$url" \
     >"$WORK/wrk-$t-$r.txt" 2>&1
   cpu_ticks $pids; local dt=$((TICKS - ticks0)); cpu_ticks $upids; local udt=$((TICKS - uticks0))
-  stop_sampler
+  box_ticks
+  stop_sampler; child_ticks
+  # CPU used by everything that is not this benchmark (other users' builds…), % of the machine
+  local ours=$((dt + (CHILD_TICKS - ch0))); [ "$t" != direct ] && ours=$((ours + udt))
+  local other_pct steal_pct
+  other_pct=$(awk -v b=$((BOX_BUSY - busy0 - (BOX_STEAL - steal0))) -v o="$ours" -v a=$((BOX_ALL - all0)) 'BEGIN{v = a ? (b - o) * 100 / a : 0; printf "%d", (v < 0 ? 0 : v + 0.5)}')
+  steal_pct=$(awk -v st=$((BOX_STEAL - steal0)) -v a=$((BOX_ALL - all0)) 'BEGIN{printf "%d", a ? st * 100 / a + 0.5 : 0}')
   mem_kib $pids
   line=$(grep '^BENCH ' "$WORK/wrk-$t-$r.txt")
   if [ -z "$line" ]; then
@@ -351,10 +409,10 @@ measure() { # target round
     log "$t round $r: no request completed"; tail -n 5 "$WORK/wrk-$t-$r.txt" >&2; return
   fi
   local errs=$((err_connect + err_read + err_write + err_status + err_timeout))
-  printf '%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n' "$t" "$r" "$requests" "$duration_us" \
-    "$p50_us" "$p99_us" "$errs" "$dt" "$udt" "$(sampled_peak "$WORK/rss-$t-$r")" "$HWM" >>"$RESULTS"
+  printf '%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n' "$t" "$r" "$requests" "$duration_us" \
+    "$p50_us" "$p99_us" "$errs" "$dt" "$udt" "$(sampled_peak "$WORK/rss-$t-$r")" "$HWM" "$other_pct" "$steal_pct" >>"$RESULTS"
   log "$(printf '%-8s round %d: %s' "$t" "$r" "$(awk -v n="$requests" -v d="$duration_us" -v e="$errs" \
-        -v tk="$dt" -v hz="$CLK_TCK" 'BEGIN{printf "%.0f req/s, %d errors, %.1f µs CPU/req", n/(d/1e6), e, (n>0? tk*1e6/hz/n : 0)}')")"
+        -v tk="$dt" -v hz="$CLK_TCK" -v o="$other_pct" -v st="$steal_pct" 'BEGIN{printf "%.0f req/s, %d errors, %.1f µs CPU/req; other processes %d%%, steal %d%% of the CPUs", n/(d/1e6), e, (n>0? tk*1e6/hz/n : 0), o, st}')")"
 }
 RUN_TARGETS=()
 for t in "${TARGETS[@]}"; do [ "${STATUS[$t]}" = ok ] && RUN_TARGETS+=("$t"); done
@@ -378,6 +436,7 @@ if [ $SKIP_UPLOAD = 0 ] && [ ${#RUN_TARGETS[@]} -gt 0 ]; then
   BLOB_BYTES=$(stat -c %s "$BLOB")
   cat "$BLOB" >/dev/null   # page cache
   for t in "${RUN_TARGETS[@]}"; do
+    [ "$t" = edgefull ] && continue   # uploads are measured on the forwarding path only
     pids=$(proc_tree "${PID[$t]}")
     # shellcheck disable=SC2086
     mem_kib $pids; before=$RSS; hwm_before=$HWM
@@ -419,11 +478,17 @@ fi
   echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(uname -sr), load at start $LOAD_AT_START"
   echo "- versions: $(nginx -v 2>&1 | sed 's/.*version: //'), $(haproxy -v 2>/dev/null | head -1 | awk '{print "HAProxy " $3}'), $(wrk -v 2>&1 | head -1 | awk '{print "wrk " $2}'), $(openssl version | awk '{print $1 " " $2}'), edge ${EDGE_REV}${EDGE_NOTE:+ (**$EDGE_NOTE**)}"
   echo "- command: \`$CMDLINE\`"
+  OTHER_MAX=$(awk -F'\t' 'BEGIN{m = 0} $12 > m {m = $12} END{print m}' "$RESULTS")
+  STEAL_MAX=$(awk -F'\t' 'BEGIN{m = 0} $13 > m {m = $13} END{print m}' "$RESULTS")
+  if [ "$OTHER_MAX" -ge 5 ] || [ "$STEAL_MAX" -ge 5 ]; then
+    echo "- **busy machine**: other processes took up to ${OTHER_MAX}% of the CPUs during a measurement (steal up to ${STEAL_MAX}%);"
+    echo "  absolute req/s drop and CPU µs/req rise (fewer requests per wake-up) — compare ratios within this run only"
+  fi
   echo "- load: wrk -t1 -c$CONNECTIONS -d${DURATION}s (after ${WARMUP}s warm-up), POST /v1/images/vectorize, 200 B JSON, TLS + keep-alive; $ROUNDS round(s), interleaved; medians over rounds"
   echo
   if [ $SKIP_LOAD = 0 ]; then
-  echo "| target | req/s | p50 ms | p99 ms | errors | proxy CPU µs/req | upstream CPU µs/req | proxy peak RSS MiB | proxy VmHWM MiB | status |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+  echo "| target | req/s | p50 ms | p99 ms | errors | proxy CPU µs/req | upstream CPU µs/req | proxy peak RSS MiB | proxy VmHWM MiB | other CPU % | status |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
   for t in "${TARGETS[@]}"; do
     st=${STATUS[$t]:-?}
     if [ "$st" = ok ] && grep -q "^$t	" "$RESULTS"; then
@@ -431,12 +496,13 @@ fi
         function med(a, n,   i, j, x) { for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j+1] = a[j]; a[j+1] = x }
                                        return (n % 2) ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2 }
         $1 == t { n++; rps[n] = $3 / ($4 / 1e6); p50[n] = $5 / 1000; p99[n] = $6 / 1000; err += $7
-                  cpu[n] = $8 * 1e6 / hz / $3; ucpu[n] = $9 * 1e6 / hz / $3; if ($10 > rss) rss = $10; if ($11 > hwm) hwm = $11 }
+                  cpu[n] = $8 * 1e6 / hz / $3; ucpu[n] = $9 * 1e6 / hz / $3; if ($10 > rss) rss = $10; if ($11 > hwm) hwm = $11
+                  if ($12 > oth) oth = $12 }
         END { if (t == "direct") { c = "—"; m = "—"; h = "—" } else { c = sprintf("%.1f", med(cpu, n)); m = sprintf("%.1f", rss / 1024); h = sprintf("%.1f", hwm / 1024) }
-              printf "| %s | %.0f | %.2f | %.2f | %d | %s | %.1f | %s | %s | %s |\n", label, med(rps, n), med(p50, n), med(p99, n), err, c, med(ucpu, n), m, h, (err > 0 ? "**ok, with errors**" : "ok") }' "$RESULTS"
+              printf "| %s | %.0f | %.2f | %.2f | %d | %s | %.1f | %s | %s | %d | %s |\n", label, med(rps, n), med(p50, n), med(p99, n), err, c, med(ucpu, n), m, h, oth, (err > 0 ? "**ok, with errors**" : "ok") }' "$RESULTS"
     else
       [ "$st" = ok ] && st="FAIL: no result"
-      echo "| ${LABEL[$t]} | — | — | — | — | — | — | — | — | **$st** |"
+      echo "| ${LABEL[$t]} | — | — | — | — | — | — | — | — | — | **$st** |"
     fi
   done
   # Ratios
@@ -449,7 +515,7 @@ fi
   echo
   echo "| ratio | req/s | CPU µs/req |"
   echo "|---|---:|---:|"
-  for pair in "edge nginx" "edge haproxy" "edge direct" "haproxy nginx" "nginx direct"; do
+  for pair in "edge nginx" "edge haproxy" "edge direct" "edgefull nginx" "edgefull direct" "haproxy nginx" "nginx direct"; do
     set -- $pair
     has "$1" && has "$2" || continue
     if [ "$2" = direct ]; then b_cpu=$(get direct ucpu); else b_cpu=$(get "$2" cpu); fi
@@ -482,7 +548,8 @@ fi
   echo "(/proc/PID/stat, all processes of the proxy, e.g. nginx master+worker) over the measured ${DURATION} s ÷"
   echo "requests; upstream CPU µs/req = the same for the upstream nginx (direct row: the only server in the path,"
   echo "so edge/direct CPU compares the edge with one plain TLS endpoint); proxy peak RSS = peak of the summed VmRSS"
-  echo "sampled every 100 ms during the measurement; VmHWM = the processes' lifetime peak (summed), read after it."
+  echo "sampled every 100 ms during the measurement; VmHWM = the processes' lifetime peak (summed), read after it;"
+  echo "other CPU % = share of all CPUs used by processes outside this benchmark during the measurement (max over rounds)."
 } >"$REPORT"
 
 echo
