@@ -25,7 +25,7 @@ WARMUP=2
 SKIP_UPLOAD=0
 SKIP_LOAD=0
 UPLOAD_MIB=512
-ONLY="direct,nginx,haproxy,edge"
+ONLY="direct,nginx,haproxy,edge,edgefull"
 OUT=""
 BUILD=1
 KEEP=0
@@ -343,8 +343,8 @@ if has edgefull && [ -z "${STATUS[edgefull]:-}" ] && [ -x "$EDGE_BIN" ]; then
   # /v1/images/vectorize, 4 tokens), one event loop, rate limits lifted so wrk's one IP is not
   # throttled, a real durable LMDB ledger with 64 users, each with a key and plenty of tokens.
   log "edge (full path) on 127.0.0.1:${PORT[edgefull]}"
-  sed -e 's/^  event_loops: 0 /  event_loops: 1 /' -e 's/rate_per_minute: [0-9]*/rate_per_minute: 1000000000/g' \
-      -e 's/burst: [0-9]*/burst: 1000000000/g' "$ROOT/policies/default.yaml" >"$WORK/policy-full.yaml"
+  sed -e 's/^  event_loops: 0 /  event_loops: 1 /' -e 's/rate_per_minute: [0-9]*/rate_per_minute: 1000000/g' \
+      -e 's/burst: [0-9]*/burst: 1000000/g' "$ROOT/policies/default.yaml" >"$WORK/policy-full.yaml"
   mkdir -p "$WORK/edgefull-data"; : >"$WORK/keys.txt"
   for i in $(seq 1 64); do
     ( cd "$WORK" && EDGE_DATA_DIR="$WORK/edgefull-data" "$EDGE_BIN" users add "bench$i@bench.invalid" --config "$WORK/policy-full.yaml" \
