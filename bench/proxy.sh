@@ -3,12 +3,15 @@
 #   direct   wrk → upstream (the physical limit)
 #   nginx    wrk → nginx plain TLS reverse proxy (1 worker) → upstream
 #   haproxy  wrk → HAProxy (1 thread) → upstream
-#   edge     wrk → edgeproxy serve (1 event loop, bench/policy.yaml) → upstream
+#   edge     wrk → edgeproxy serve (1 event loop, bench/policy.yaml: forwarding only) → upstream
+#   edgefull wrk → edgeproxy serve (1 event loop, policies/default.yaml: API key, price, hold/charge
+#            on a durable LMDB ledger with 64 seeded users) → upstream
 # Everything on loopback over TLS with keep-alive (client side and proxy→upstream side).
 # Then a streaming upload (512 MiB by default) through each. Prints markdown tables.
 #
 #   bash bench/proxy.sh [--duration S] [--connections N] [--rounds N] [--warmup S]
-#                       [--skip-upload] [--skip-load] [--upload-mib N] [--only direct,nginx,haproxy,edge]
+#                       [--skip-upload] [--skip-load] [--upload-mib N]
+#                       [--only direct,nginx,haproxy,edge,edgefull]
 #                       [--out FILE] [--no-build] [--keep]
 #
 # Stops by itself; only ever signals processes it started (by PID). Exit status is 0 even when
@@ -33,7 +36,7 @@ EDGE_BIN=${EDGE_BIN:-$ROOT/.build-bench/release/edgeproxy}
 EDGE_NOTE=""
 CMDLINE="bash bench/proxy.sh${*:+ $*}"
 
-usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 die() { echo "proxy.sh: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -133,7 +136,7 @@ edge_sources_newer() {
   [ -n "$(find "$ROOT/Sources" "$ROOT/Package.swift" "$ROOT/Package.resolved" -newer "$EDGE_BIN" \
            -type f -print -quit 2>/dev/null)" ]
 }
-if has edge; then
+if has edge || has edgefull; then
   if [ ! -x "$EDGE_BIN" ] || edge_sources_newer; then
     if [ $BUILD = 1 ] && command -v swift >/dev/null; then
       log "building edgeproxy (release, --scratch-path .build-bench) …"
@@ -165,6 +168,8 @@ if has edge; then
   if ! diff <(norm_policy "$ROOT/policies/default.yaml") <(norm_policy "$HERE/policy.yaml") >/dev/null; then
     log "warning: bench/policy.yaml differs from policies/default.yaml beyond the bench settings"
   fi
+  # the binary's problems (no build, no serve) fail both edge columns
+  [ -n "${STATUS[edge]:-}" ] && has edgefull && STATUS[edgefull]=${STATUS[edge]}
 fi
 
 # ---------------------------------------------------------------------------------------------
