@@ -187,6 +187,10 @@ struct BodyDecoder {
             var k = 0
             while k < i - 1, HTTPBytes.isToken(b[k]) { k += 1 }
             guard k > 0, b[k] == HTTPBytes.colon else { throw .invalidChunk }
+            // Framing fields have no place in trailers (RFC 9110 §6.5.1); llhttp refuses them too.
+            if HTTPBytes.equalsLowercase(b, 0, k, "content-length") || HTTPBytes.equalsLowercase(b, 0, k, "transfer-encoding") {
+                throw .invalidChunk
+            }
             k += 1
             while k < i - 1 {
                 guard HTTPBytes.isFieldValue(b[k]) else { throw .invalidChunk }

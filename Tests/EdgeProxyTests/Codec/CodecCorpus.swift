@@ -308,6 +308,8 @@ enum CodecCorpus {
         .init(name: "chunk-trailer-control", wire: b("0\r\nX-A: a") + [0x7F] + b("\r\n\r\n"), body: nil, error: badChunk),
         .init(name: "chunk-trailer-bare-lf", wire: b("0\r\nX-A: 1\n\r\n"), body: nil, error: badChunk),
         .init(name: "chunk-trailer-bare-cr", wire: b("0\r\nX-A: 1\r2\r\n\r\n"), body: nil, error: badChunk),
+        .init(name: "chunk-trailer-content-length", wire: b("0\r\nContent-Length: 5\r\n\r\n"), body: nil, error: badChunk),
+        .init(name: "chunk-trailer-transfer-encoding", wire: b("0\r\ntransfer-encoding: chunked\r\n\r\n"), body: nil, error: badChunk),
         .init(name: "chunk-last-bare-lf", wire: b("0\r\n\n"), body: nil, error: badChunk),
         .init(name: "chunk-trailers-too-large", wire: b("0\r\n" + (0..<20).map { "X-T\($0): " + String(repeating: "v", count: 500) + "\r\n" }.joined() + "\r\n"),
               body: nil, error: badTrailers),
