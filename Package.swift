@@ -25,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.3.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
@@ -38,10 +41,24 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The portal's pages: Mustache templates and static assets compiled into the binary,
+        // rendered from Policy types and ledger reads. No sockets: EdgeProxy mounts them.
+        .target(
+            name: "Portal",
+            dependencies: [
+                "Policy",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            exclude: ["Templates", "Assets"],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "EdgeProxy",
             dependencies: [
-                "Policy",
+                "Policy", "Portal",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -82,9 +99,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "PortalTests",
+            dependencies: ["Portal", "Policy"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "EdgeProxyTests",
             dependencies: [
-                "EdgeProxy", "Policy",
+                "EdgeProxy", "Policy", "Portal",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -54,38 +54,6 @@ extension EdgeConnectionHandler {
         arm(.streamIdle, after: runtime.upstreamIdleTimeout)
     }
 
-    /// Collects the body a filter asked to hold; false when more bytes are needed.
-    func holdRequestBody() -> Bool {
-        guard var buffer = received else { return false }
-        received = nil
-        while true {
-            let event: BodyDecoder.Event
-            do {
-                event = try exchange.requestDecoder.next(&buffer)
-            } catch {
-                respondLocally(.error(error), forceClose: true)
-                return false
-            }
-            switch event {
-            case .data(var slice):
-                guard (exchange.heldBody?.readableBytes ?? 0) + slice.readableBytes <= exchange.holdBodyLimit else {
-                    respondLocally(.error(status: 413, code: "body_too_large", message: "This request's body must be at most \(exchange.holdBodyLimit) bytes"), forceClose: true)
-                    return false
-                }
-                exchange.heldBody!.writeBuffer(&slice)
-            case .needMore:
-                received = buffer.readableBytes > 0 ? buffer : nil
-                return false
-            case .end:
-                received = buffer.readableBytes > 0 ? buffer : nil
-                exchange.requestComplete = true
-                disarm()
-                runRequestBodyFilters(from: 0)
-                return true
-            }
-        }
-    }
-
     func runRequestBodyFilters(from start: Int) {
         let body = exchange.heldBody ?? ByteBuffer()
         var index = start

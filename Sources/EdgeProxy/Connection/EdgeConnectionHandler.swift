@@ -225,90 +225,18 @@ final class EdgeConnectionHandler: ChannelDuplexHandler {
             case .awaitingUpstream, .filtering:
                 return
             case .holdingBody:
-                guard holdRequestBody() else { return }
+                guard pumpRequestBody(into: .held) else { return }
             case .proxying:
                 if exchange.requestComplete {
                     limitPipelinedBytes()
                     return
                 }
-                guard forwardRequestBody() else { return }
+                guard pumpRequestBody(into: .upstream) else { return }
             case .discardingBody:
-                guard discardRequestBody() else { return }
+                guard pumpRequestBody(into: .discard) else { return }
             case .closing, .closed:
                 received = nil
                 return
-            }
-        }
-    }
-
-    /// Forwards body bytes in `received` to the upstream; false when more bytes are needed.
-    private func forwardRequestBody() -> Bool {
-        guard var buffer = received, let upstream = exchange.upstream else { return false }
-        received = nil
-        while true {
-            let event: BodyDecoder.Event
-            do {
-                event = try exchange.requestDecoder.next(&buffer)
-            } catch {
-                failRequestBody(error)
-                return false
-            }
-            switch event {
-            case .data(let slice):
-                exchange.requestBodyBytes += Int64(slice.readableBytes)
-                if exchange.requestBodyBytes > exchange.bodyLimit {
-                    failRequestBody(.bodyTooLarge)
-                    return false
-                }
-                if exchange.upstreamChunked {
-                    upstream.write(exchange.upstreamChunker.framing(beforeChunkOf: slice.readableBytes, allocator: upstream.allocator))
-                }
-                upstream.write(slice)
-                upstreamNeedsFlush = true
-            case .needMore:
-                received = buffer.readableBytes > 0 ? buffer : nil
-                if !upstream.isWritable { gate.close(.peerUnwritable) }
-                return false
-            case .end:
-                if exchange.upstreamChunked {
-                    upstream.write(exchange.upstreamChunker.finish(allocator: upstream.allocator))
-                }
-                upstreamNeedsFlush = true
-                exchange.requestComplete = true
-                received = buffer.readableBytes > 0 ? buffer : nil
-                if !exchange.responseHeadSent { arm(.upstreamResponse, after: runtime.upstreamResponseTimeout) }
-                if exchange.responseComplete { finishExchange() }
-                return true
-            }
-        }
-    }
-
-    /// Reads and drops the body of a request that was answered locally.
-    private func discardRequestBody() -> Bool {
-        guard var buffer = received else { return false }
-        received = nil
-        while true {
-            let event: BodyDecoder.Event
-            do {
-                event = try exchange.requestDecoder.next(&buffer)
-            } catch {
-                closeAfterFlush()
-                return false
-            }
-            switch event {
-            case .data(let slice):
-                exchange.discardBudget -= Int64(slice.readableBytes)
-                if exchange.discardBudget < 0 {
-                    closeAfterFlush()
-                    return false
-                }
-            case .needMore:
-                return false
-            case .end:
-                received = buffer.readableBytes > 0 ? buffer : nil
-                exchange.requestComplete = true
-                finishExchange()
-                return true
             }
         }
     }
@@ -317,19 +245,6 @@ final class EdgeConnectionHandler: ChannelDuplexHandler {
     private func limitPipelinedBytes() {
         if let pending = received, pending.readableBytes > runtime.policy.limits.maxPipelinedBytes {
             gate.close(.pipelineFull)
-        }
-    }
-
-    /// A malformed or oversized body after forwarding began: answer (if nothing was sent yet), close both.
-    private func failRequestBody(_ error: HTTPHeadError) {
-        if let upstream = exchange.upstream {
-            exchange.upstream = nil
-            upstream.abort()
-        }
-        if exchange.responseHeadSent {
-            closeNow()
-        } else {
-            respondLocally(.error(error), forceClose: true)
         }
     }
 

@@ -1,0 +1,1 @@
+// The Portal module: server-rendered pages of the Recraftor portal (see PortalSite).
