@@ -57,12 +57,25 @@ struct EdgePolicySectionTests {
         #expect(limiter.check(routeClass: "nope", user: alice, ip: "10.0.0.1") == .unlimited)
     }
 
-    @Test("Login class: per IP only, stricter; the default policy defines it")
+    @Test("Login class: strict per IP and per e-mail address (subject); the default policy defines it")
     func loginClass() throws {
         let policy = try Self.policy()
         let login = try #require(policy.rateLimits.classes["login"])
-        #expect(login.perUser == nil)
+        #expect(login.perUser == RateLimitRule(ratePerMinute: 10, burst: 5))
         #expect(login.perIP == RateLimitRule(ratePerMinute: 10, burst: 5))
+        do {
+            // The per-subject bucket (an e-mail address named by sign-ins) is its own.
+            let clock = FakeClock()
+            let limiter = RateLimiter(settings: policy.rateLimits, clock: { clock.now })
+            for _ in 0..<5 {
+                guard case .allowed = limiter.check(routeClass: "login", subject: "a@example.com") else { Issue.record("expected allowed"); return }
+            }
+            guard case .limited(_, let retry) = limiter.check(routeClass: "login", subject: "a@example.com") else { Issue.record("expected limited"); return }
+            #expect(retry == 6)
+            guard case .allowed = limiter.check(routeClass: "login", subject: "b@example.com") else { Issue.record("b has its own bucket"); return }
+            #expect(limiter.check(routeClass: "default", subject: "a@example.com") != .unlimited)
+            #expect(limiter.check(routeClass: "nope", subject: "a@example.com") == .unlimited)
+        }
         let clock = FakeClock()
         let limiter = RateLimiter(settings: policy.rateLimits, clock: { clock.now })
         for _ in 0..<5 {

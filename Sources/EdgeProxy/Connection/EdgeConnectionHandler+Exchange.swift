@@ -57,6 +57,8 @@ extension EdgeConnectionHandler {
                 } else {
                     respondLocally(.error(status: status, code: code, message: message))
                 }
+            case .local:
+                beginLocalExchange(route)
             case .forward(let upstreamName, _):
                 guard let index = runtime.endpointIndex(named: upstreamName) else {
                     respondLocally(.error(

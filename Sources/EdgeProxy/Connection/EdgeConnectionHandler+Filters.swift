@@ -29,7 +29,7 @@ extension EdgeConnectionHandler {
 
     private func requestHeadFiltersFinished() {
         guard exchange.holdBodyLimit > 0 else {
-            startForwarding(endpointIndex: exchange.endpointIndex)
+            requestFiltersFinished()
             return
         }
         var capacity = 1024
@@ -69,7 +69,16 @@ extension EdgeConnectionHandler {
                 return
             }
         }
-        startForwarding(endpointIndex: exchange.endpointIndex)
+        requestFiltersFinished()
+    }
+
+    /// Every request filter continued: the local handler answers, or the request goes upstream.
+    private func requestFiltersFinished() {
+        if exchange.localHandler != nil {
+            runLocalHandler()
+        } else {
+            startForwarding(endpointIndex: exchange.endpointIndex)
+        }
     }
 
     /// Runs response filters in reverse order; writes the head when all continued.

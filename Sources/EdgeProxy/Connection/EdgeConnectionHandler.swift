@@ -259,7 +259,9 @@ final class EdgeConnectionHandler: ChannelDuplexHandler {
         }
         state = .awaitingHead
         arm(.idle, after: runtime.clientIdleTimeout)
-        if gate.open(.pipelineFull), let context { context.read() }
+        // Every reason to pause reads belonged to the finished exchange (a suspended filter or
+        // handler, an upstream, pipelining): the next request starts with reads open.
+        if gate.reset(), let context { context.read() }
         if !isProcessing {
             // Called from an upstream event: serve what is pipelined now, and send what it wrote.
             process()

@@ -34,6 +34,8 @@ struct Exchange {
     var serial: UInt64 = 0
     var filterChain: [any EdgeFilter] = []
     var filterContext: ExchangeContext?
+    /// The route's local handler: it answers after the filters instead of an upstream.
+    var localHandler: (any LocalHandler)?
     /// The largest body a filter asked to hold (0: stream).
     var holdBodyLimit = 0
     var heldBody: ByteBuffer?

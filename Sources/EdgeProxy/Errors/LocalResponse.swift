@@ -1,21 +1,35 @@
-import NIOCore
+public import NIOCore
 
-/// A response the edge writes itself (errors, health, preflight): one JSON shape everywhere.
+/// A response the edge writes itself: errors (one JSON shape everywhere), health, preflights, and
+/// whatever local handlers answer (the portal's JSON APIs, pages and assets).
 ///
-/// The body is `{"error": {"code", "message", "type", …details}}` — the shape SDKs already parse.
-struct LocalResponse {
-    var status: Int
-    var contentType: StaticString = "application/json"
-    var body: String
-    var extraHeaders: [(String, String)] = []
+/// Error bodies are `{"error": {"code", "message", "type", …details}}` — the shape SDKs already parse.
+public struct LocalResponse: Sendable {
+    public var status: Int
+    public var contentType: String = "application/json"
+    public var body: ByteBuffer
+    /// `Cache-Control`; API answers are never cached.
+    public var cacheControl: String = "no-store"
+    public var extraHeaders: [(String, String)] = []
     /// Complete header lines added by the exchange's filters (CORS, rate limits, security headers).
     var extraLines: ByteBuffer? = nil
+
+    public init(status: Int, contentType: String = "application/json", body: ByteBuffer, headers: [(String, String)] = []) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+        self.extraHeaders = headers
+    }
+
+    public init(status: Int, contentType: String = "application/json", body: String, headers: [(String, String)] = []) {
+        self.init(status: status, contentType: contentType, body: ByteBuffer(string: body), headers: headers)
+    }
 
     /// Whether the status forbids content (204, 304): no body, no Content-Type or Content-Length.
     var hasNoContent: Bool { status == 204 || status == 304 }
 
     /// A JSON error with the given status and code. `details` are extra members of `error` (numbers or strings).
-    static func error(status: Int, code: String, message: String, details: [(String, JSONScalar)] = []) -> LocalResponse {
+    public static func error(status: Int, code: String, message: String, details: [(String, JSONScalar)] = []) -> LocalResponse {
         var json = "{\"error\":{\"code\":"
         json += jsonString(code)
         json += ",\"message\":"
@@ -52,16 +66,20 @@ struct LocalResponse {
 
     /// Serialises the whole response (head and body) into one buffer.
     func encode(requestID: RequestID, closeConnection: Bool, isHEAD: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: 256 + body.utf8.count)
+        var buffer = allocator.buffer(capacity: 256 + body.readableBytes)
         buffer.writeStaticString("HTTP/1.1 ")
         buffer.writeString(String(status))
         buffer.writeStaticString(" ")
         buffer.writeString(Self.reasonPhrase(status))
-        buffer.writeStaticString("\r\nContent-Type: ")
-        buffer.writeStaticString(contentType)
-        buffer.writeStaticString("\r\nContent-Length: ")
-        buffer.writeString(String(body.utf8.count))
-        buffer.writeStaticString("\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nX-Request-Id: ")
+        if !hasNoContent {
+            buffer.writeStaticString("\r\nContent-Type: ")
+            buffer.writeString(contentType)
+            buffer.writeStaticString("\r\nContent-Length: ")
+            buffer.writeString(String(body.readableBytes))
+        }
+        buffer.writeStaticString("\r\nCache-Control: ")
+        buffer.writeString(cacheControl)
+        buffer.writeStaticString("\r\nX-Content-Type-Options: nosniff\r\nX-Request-Id: ")
         requestID.write(into: &buffer)
         buffer.writeStaticString("\r\n")
         for (name, value) in extraHeaders {
@@ -73,7 +91,7 @@ struct LocalResponse {
         if var lines = extraLines { buffer.writeBuffer(&lines) }
         if closeConnection { buffer.writeStaticString("Connection: close\r\n") }
         buffer.writeStaticString("\r\n")
-        if !isHEAD && !hasNoContent { buffer.writeString(body) }
+        if !isHEAD && !hasNoContent { buffer.writeImmutableBuffer(body) }
         return buffer
     }
 
@@ -94,6 +112,9 @@ struct LocalResponse {
         case 405: return "Method Not Allowed"
         case 408: return "Request Timeout"
         case 409: return "Conflict"
+        case 410: return "Gone"
+        case 415: return "Unsupported Media Type"
+        case 422: return "Unprocessable Content"
         case 413: return "Content Too Large"
         case 417: return "Expectation Failed"
         case 429: return "Too Many Requests"
@@ -108,7 +129,7 @@ struct LocalResponse {
     }
 
     /// Escapes a string as a JSON string literal.
-    static func jsonString(_ s: String) -> String {
+    public static func jsonString(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {
@@ -128,7 +149,7 @@ struct LocalResponse {
 }
 
 /// A number or string detail in a JSON error body (e.g. `required`, `balance`).
-enum JSONScalar {
+public enum JSONScalar: Sendable {
     case int(Int64)
     case string(String)
 }

@@ -71,8 +71,11 @@ struct AuthenticationFilter: EdgeFilter {
     static func checkOrigin(_ request: EdgeRequest, _ exchange: ExchangeContext) -> EdgeReply? {
         let origin = request.header("origin")
         let referer = origin == nil ? request.header("referer") : nil
+        let host = request.header("host")
         let check = withOptionalBytes(origin) { o in
-            withOptionalBytes(referer) { r in exchange.services.cors.checkStateChange(origin: o, referer: r) }
+            withOptionalBytes(referer) { r in
+                withOptionalBytes(host) { h in exchange.services.cors.checkStateChange(origin: o, referer: r, host: h) }
+            }
         }
         let reason: String
         switch check {

@@ -12,6 +12,15 @@ public struct EdgeRequest {
         String(buffer: head.bytes.getSlice(at: head.bytes.readerIndex + head.targetStart, length: head.pathEnd - head.targetStart)!)
     }
 
+    /// The query (after `?`, without it) as text, or nil when the target has none.
+    public var query: String? {
+        guard head.targetEnd > head.pathEnd + 1 else { return nil }
+        return String(buffer: head.bytes.getSlice(at: head.bytes.readerIndex + head.pathEnd + 1, length: head.targetEnd - head.pathEnd - 1)!)
+    }
+
+    /// The first value of the header `name` as text, or nil.
+    public func headerString(_ name: String) -> String? { header(name).map { String(buffer: $0) } }
+
     /// The first value of the header `name` (case-insensitive) as a slice of the head, or nil.
     public func header(_ name: String) -> ByteBuffer? {
         let lower = Array(name.lowercased().utf8)

@@ -1,6 +1,7 @@
 public import Foundation
 public import Logging
 public import NIOCore
+public import NIOPosix
 public import Policy
 
 /// Typed per-exchange state that filters read and write; it lives no longer than its request.
@@ -66,8 +67,14 @@ public final class EdgeServices {
     /// The `security_headers` lines, encoded once.
     let securityHeaderLines: ResponseHeaderLines
     public let logger: Logger
+    /// Threads for blocking work of local handlers (scrypt, account writes); nil in bare setups.
+    public let blockingPool: NIOThreadPool?
+    /// The whole compiled policy (plans, prices, routes) for local handlers and pages.
+    public let policy: EdgePolicy
 
-    init(ledger: Ledger?, reader: LedgerReader?, policy: EdgePolicy, logger: Logger) {
+    init(ledger: Ledger?, reader: LedgerReader?, policy: EdgePolicy, logger: Logger, blockingPool: NIOThreadPool? = nil) {
+        self.blockingPool = blockingPool
+        self.policy = policy
         self.ledger = ledger
         self.reader = reader
         self.prices = policy.prices

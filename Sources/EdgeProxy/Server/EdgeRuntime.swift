@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOPosix
 import Policy
 
 /// What every connection on every event loop shares, read-only: the compiled policy and the
@@ -14,17 +15,24 @@ final class EdgeRuntime: Sendable {
     let ledger: Ledger?
     /// Each route's filter chain, by route id.
     let chains: [String: [any EdgeFilter]]
+    /// Local routes' handlers, by route id.
+    let localHandlers: [String: any LocalHandler]
+    /// Threads for local handlers' blocking work (scrypt, account writes).
+    let blockingPool: NIOThreadPool?
     /// Timeouts as NIO amounts.
     let headerReadTimeout: TimeAmount
     let clientIdleTimeout: TimeAmount
     let upstreamResponseTimeout: TimeAmount
     let upstreamIdleTimeout: TimeAmount
 
-    init(policy: EdgePolicy, environment: EdgeEnvironment, logger: Logger, ledger: Ledger?, filters: FilterRegistry) throws {
+    init(policy: EdgePolicy, environment: EdgeEnvironment, logger: Logger, ledger: Ledger?, filters: FilterRegistry,
+         handlers: LocalHandlerRegistry, blockingPool: NIOThreadPool?) throws {
         self.policy = policy
         self.logger = logger
         self.ledger = ledger
         self.chains = try filters.chains(for: policy.routes)
+        self.localHandlers = try handlers.resolve(for: policy.routes)
+        self.blockingPool = blockingPool
         var endpoints: [UpstreamEndpoint] = []
         var index: [String: Int] = [:]
         for (name, settings) in policy.upstreams.sorted(by: { $0.key < $1.key }) {

@@ -19,10 +19,13 @@ public struct EdgeServerConfiguration: Sendable {
     public var ledger: Ledger?
     /// Filters routes may name; the built-ins unless an embedding program adds its own.
     public var filters: FilterRegistry
+    /// Local handlers routes may name (`handler:`); the portal's built-ins unless replaced.
+    public var handlers: LocalHandlerRegistry
 
     public init(policy: EdgePolicy, environment: EdgeEnvironment, host: String, port: Int,
                 certificatePath: String, keyPath: String, logger: Logger, ledger: Ledger? = nil,
-                filters: FilterRegistry = .builtIn) {
+                filters: FilterRegistry = .builtIn, handlers: LocalHandlerRegistry = .builtIn) {
+        self.handlers = handlers
         self.ledger = ledger
         self.filters = filters
         self.policy = policy
@@ -43,11 +46,14 @@ public final class EdgeServer: Sendable {
     private let quiesce: ServerQuiescingHelper
     private let runtime: EdgeRuntime
     private let poolsByLoop: [(loop: any EventLoop, pools: NIOLoopBound<UpstreamPools>)]
+    private let blockingPool: NIOThreadPool
     /// The bound port (useful with port 0).
     public let port: Int
 
     private init(group: MultiThreadedEventLoopGroup, serverChannel: any Channel, quiesce: ServerQuiescingHelper,
-                 runtime: EdgeRuntime, poolsByLoop: [(loop: any EventLoop, pools: NIOLoopBound<UpstreamPools>)]) {
+                 runtime: EdgeRuntime, poolsByLoop: [(loop: any EventLoop, pools: NIOLoopBound<UpstreamPools>)],
+                 blockingPool: NIOThreadPool) {
+        self.blockingPool = blockingPool
         self.group = group
         self.serverChannel = serverChannel
         self.quiesce = quiesce
@@ -58,10 +64,19 @@ public final class EdgeServer: Sendable {
 
     /// Binds the listener and starts serving.
     public static func start(_ configuration: EdgeServerConfiguration) async throws -> EdgeServer {
-        let runtime = try EdgeRuntime(
-            policy: configuration.policy, environment: configuration.environment, logger: configuration.logger,
-            ledger: configuration.ledger, filters: configuration.filters)
         let tls = try ServerTLS.makeContext(certificatePath: configuration.certificatePath, keyPath: configuration.keyPath)
+        let blockingPool = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
+        blockingPool.start()
+        let runtime: EdgeRuntime
+        do {
+            runtime = try EdgeRuntime(
+                policy: configuration.policy, environment: configuration.environment, logger: configuration.logger,
+                ledger: configuration.ledger, filters: configuration.filters, handlers: configuration.handlers,
+                blockingPool: blockingPool)
+        } catch {
+            try? await blockingPool.shutdownGracefully()
+            throw error
+        }
         let threads = configuration.policy.server.eventLoops > 0 ? configuration.policy.server.eventLoops : System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         var poolsByLoop: [(loop: any EventLoop, pools: NIOLoopBound<UpstreamPools>)] = []
@@ -94,9 +109,11 @@ public final class EdgeServer: Sendable {
                 }
                 .bind(host: configuration.host, port: configuration.port)
                 .get()
-            return EdgeServer(group: group, serverChannel: channel, quiesce: quiesce, runtime: runtime, poolsByLoop: poolsByLoop)
+            return EdgeServer(group: group, serverChannel: channel, quiesce: quiesce, runtime: runtime, poolsByLoop: poolsByLoop,
+                              blockingPool: blockingPool)
         } catch {
             try? await group.shutdownGracefully()
+            try? await blockingPool.shutdownGracefully()
             throw error
         }
     }
@@ -126,6 +143,7 @@ public final class EdgeServer: Sendable {
         }
         await closePooledConnections()
         try? await group.shutdownGracefully()
+        try? await blockingPool.shutdownGracefully()
     }
 
     /// Closes promptly (tests, failed starts): idle connections close at once, in-flight exchanges

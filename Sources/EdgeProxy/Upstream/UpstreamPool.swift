@@ -112,7 +112,7 @@ final class UpstreamPools {
         pools = runtime.endpoints.map { UpstreamPool(endpoint: $0, eventLoop: eventLoop, limits: runtime.policy.limits) }
         services = EdgeServices(
             ledger: runtime.ledger, reader: try runtime.ledger?.makeReader(),
-            policy: runtime.policy, logger: runtime.logger)
+            policy: runtime.policy, logger: runtime.logger, blockingPool: runtime.blockingPool)
     }
 
     func closeIdle() -> [EventLoopFuture<Void>] { pools.flatMap { $0.closeIdle() } }

@@ -199,10 +199,11 @@ struct PolicyDocument: Decodable {
         var operation: String?
         var maxBodyBytes: Int64?
         var respond: RespondSection?
+        var handler: String?
         var filters: [String]?
         var rateLimitClass: String?
         enum CodingKeys: String, CodingKey {
-            case id, methods, path, upstream, operation, respond, filters
+            case id, methods, path, upstream, operation, respond, handler, filters
             case rateLimitClass = "rate_limit_class"
             case pathPrefix = "path_prefix"
             case upstreamPath = "upstream_path"

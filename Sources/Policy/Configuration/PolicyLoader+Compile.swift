@@ -127,8 +127,8 @@ extension PolicyLoader {
             }
 
             let action: Route.Action
-            switch (section.upstream, section.respond) {
-            case (let u?, nil):
+            switch (section.upstream, section.respond, section.handler) {
+            case (let u?, nil, nil):
                 guard upstreams[u] != nil else {
                     throw PolicyError(keyPath: "\(key).upstream", reason: "no upstream named '\(u)' (known: \(upstreams.keys.sorted().joined(separator: ", ")))")
                 }
@@ -138,13 +138,18 @@ extension PolicyLoader {
                     }
                 }
                 action = .forward(upstream: u, upstreamPath: section.upstreamPath)
-            case (nil, let r?):
+            case (nil, let r?, nil):
                 guard (400...599).contains(r.status) else { throw PolicyError(keyPath: "\(key).respond.status", reason: "must be 400…599") }
                 guard isIdentifier(r.code) else { throw PolicyError(keyPath: "\(key).respond.code", reason: "error codes use letters, digits and '_'") }
                 if section.upstreamPath != nil { throw PolicyError(keyPath: "\(key).upstream_path", reason: "only forwarding routes have an upstream_path") }
                 action = .respond(status: r.status, code: r.code, message: r.message ?? "Not found")
+            case (nil, nil, let h?):
+                guard isIdentifier(h) else { throw PolicyError(keyPath: "\(key).handler", reason: "'\(h)' is not a handler name") }
+                if section.upstreamPath != nil { throw PolicyError(keyPath: "\(key).upstream_path", reason: "only forwarding routes have an upstream_path") }
+                if section.operation != nil { throw PolicyError(keyPath: "\(key).operation", reason: "local handlers are not metered by route; remove 'operation'") }
+                action = .local(handler: h)
             default:
-                throw PolicyError(keyPath: key, reason: "set exactly one of 'upstream' and 'respond'")
+                throw PolicyError(keyPath: key, reason: "set exactly one of 'upstream', 'respond' and 'handler'")
             }
 
             if let op = section.operation {

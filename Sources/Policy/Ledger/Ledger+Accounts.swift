@@ -132,6 +132,19 @@ extension Ledger {
         try perform { (batch) throws(LedgerError) in try batch.revokeAPIKey(keyId: keyId) }
     }
 
+    /// Revokes a key only when `userId` owns it (checked in the same transaction): another user's
+    /// key id fails with `unknownKey`, exactly as an unknown one does.
+    @available(*, noasync)
+    public func revokeAPIKey(keyId: String, ownedBy userId: UserID) throws(LedgerError) -> APIKeyInfo {
+        let ownership = userKeyPrefix(userId.rawValue) + Array(keyId.utf8)
+        return try perform { (batch) throws(LedgerError) in
+            guard try batch.txn.contains(batch.schema.userKeys, ownership) else {
+                throw .refusal(.unknownKey, "revoke key", "no API key '\(keyId)' for this user")
+            }
+            return try batch.revokeAPIKey(keyId: keyId)
+        }
+    }
+
     func userRecord(email: String, in txn: borrowing LMDBTransaction) throws(LedgerError) -> UserRecord? {
         guard let id = try txn.get(schema.emails, email, { $0.count == 8 ? $0.uint64(at: 0) : nil }) ?? nil else { return nil }
         return try txn.get(schema.users, id) { (bytes) throws(LedgerError) in try UserRecord(bytes) }

@@ -173,6 +173,9 @@ public final class Ledger: Sendable {
     /// Commits and mutations the writer has applied so far (mutations ÷ commits is the mean batch size).
     public var writerStatistics: LedgerWriterStatistics { writer.currentStatistics }
 
+    /// How long a new session lives after its last use (seconds): the session cookie's Max-Age.
+    public var sessionLifetime: Double { options.sessionLifetime }
+
     /// The current time in storage units.
     var nowMs: Int64 { clock.now().ledgerMilliseconds }
 }

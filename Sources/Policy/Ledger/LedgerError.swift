@@ -35,6 +35,8 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let unknownKey = Code(rawValue: "unknown_key")
         /// An argument is malformed (e.g. a name too long to store).
         public static let invalidArgument = Code(rawValue: "invalid_argument")
+        /// An `Idempotency-Key` was reused for a different request.
+        public static let idempotencyConflict = Code(rawValue: "idempotency_conflict")
         /// The ledger was closed, or a blocking call was made on the writer thread itself.
         public static let unavailable = Code(rawValue: "unavailable")
 

@@ -75,6 +75,23 @@ public final class RateLimiter {
         return allowed ? .allowed(state!) : .limited(state!, retryAfterSeconds: retry)
     }
 
+    /// Takes a token from the class's `per_user` bucket for a named subject that need not be a
+    /// user — the e-mail address a sign-in names, known or not — so attempts against one account
+    /// are limited however many client addresses they come from.
+    public func check(routeClass: String, subject: String) -> RateLimitDecision {
+        guard let rule = settings.classes[routeClass]?.perUser else { return .unlimited }
+        let now = clock()
+        if now >= nextSweep { sweep(now: now) }
+        let key = Key(routeClass: routeClass, user: nil, ip: "subject:" + subject)
+        var current = bucket(key, rule: rule, now: now)
+        let allowed = current.hasToken
+        let retry = allowed ? 0 : max(1, current.secondsUntilToken(rule: rule))
+        if allowed { current.take() }
+        store(key, current, rule: rule)
+        let state = RateLimitState(limit: rule.burst, remaining: max(0, Int(current.tokens.rounded(.down))), resetSeconds: current.secondsUntilFull(rule: rule))
+        return allowed ? .allowed(state) : .limited(state, retryAfterSeconds: retry)
+    }
+
     private func bucket(_ key: Key, rule: RateLimitRule, now: Double) -> TokenBucket {
         guard var entry = buckets[key] else { return TokenBucket(rule: rule, now: now) }
         entry.bucket.refill(rule: rule, now: now)

@@ -12,6 +12,8 @@ public struct Route: Sendable {
         case forward(upstream: String, upstreamPath: String?)
         /// Answer locally with a JSON error; nothing is forwarded.
         case respond(status: Int, code: String, message: String)
+        /// Answer at the edge with the named local handler (the portal's APIs and pages); never forwarded.
+        case local(handler: String)
     }
 
     public var id: String

@@ -52,15 +52,30 @@ public struct CORSPolicy: Sendable {
     }
 
     /// Decides whether a state-changing, cookie-authenticated request comes from an allowed page
-    /// (CSRF defence): its `Origin`, or when absent its `Referer`'s origin, must be allowed.
-    public func checkStateChange(origin: UnsafeRawBufferPointer?, referer: UnsafeRawBufferPointer?) -> OriginCheck {
+    /// (CSRF defence): its `Origin`, or when absent its `Referer`'s origin, must be allowed — or be
+    /// the edge's own origin, `https://` + the request's `Host` (the portal's pages call its APIs).
+    public func checkStateChange(origin: UnsafeRawBufferPointer?, referer: UnsafeRawBufferPointer?,
+                                 host: UnsafeRawBufferPointer? = nil) -> OriginCheck {
         if let origin {
+            if let host, Self.isOwnOrigin(origin, host: host) { return .allowed(String(decoding: origin, as: UTF8.self)) }
             return allowedOrigin(origin).map { .allowed($0) } ?? .notAllowed
         }
         if let referer {
+            if let host, let end = Self.originEnd(ofURL: referer), Self.isOwnOrigin(UnsafeRawBufferPointer(rebasing: referer[0..<end]), host: host) {
+                return .allowed(String(decoding: referer[0..<end], as: UTF8.self))
+            }
             return allowedRefererOrigin(referer).map { .allowed($0) } ?? .notAllowed
         }
         return .missing
+    }
+
+    /// Whether `origin` is exactly `https://<host>` (letter case aside): the page is the edge's own.
+    static func isOwnOrigin(_ origin: UnsafeRawBufferPointer, host: UnsafeRawBufferPointer) -> Bool {
+        let scheme = Array("https://".utf8)
+        guard !host.isEmpty, origin.count == scheme.count + host.count else { return false }
+        for i in 0..<scheme.count where lower(origin[i]) != scheme[i] { return false }
+        for i in 0..<host.count where lower(origin[scheme.count + i]) != lower(host[i]) { return false }
+        return true
     }
 
     /// Where the origin part of `scheme://authority/...` ends, or nil when it is not such a URL.
@@ -104,11 +119,14 @@ extension CORSPolicy {
     }
 
     /// Convenience for tests and tools.
-    public func checkStateChange(origin: String?, referer: String?) -> OriginCheck {
-        var o = origin ?? "", r = referer ?? ""
+    public func checkStateChange(origin: String?, referer: String?, host: String? = nil) -> OriginCheck {
+        var o = origin ?? "", r = referer ?? "", h = host ?? ""
         return o.withUTF8 { ob in
             r.withUTF8 { rb in
-                checkStateChange(origin: origin == nil ? nil : UnsafeRawBufferPointer(ob), referer: referer == nil ? nil : UnsafeRawBufferPointer(rb))
+                h.withUTF8 { hb in
+                    checkStateChange(origin: origin == nil ? nil : UnsafeRawBufferPointer(ob), referer: referer == nil ? nil : UnsafeRawBufferPointer(rb),
+                                     host: host == nil ? nil : UnsafeRawBufferPointer(hb))
+                }
             }
         }
     }

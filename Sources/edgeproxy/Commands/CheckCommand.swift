@@ -16,6 +16,7 @@ struct CheckCommand: ParsableCommand {
         do {
             let policy = try PolicyLoader.load(path: path, environment: environment)
             _ = try FilterRegistry.builtIn.chains(for: policy.routes)
+            _ = try LocalHandlerRegistry.builtIn.resolve(for: policy.routes)
             print("\(path): OK — \(policy.routes.routes.count) routes, \(policy.upstreams.count) upstreams, \(policy.operationPrices.count) priced operations, \(policy.plans.plans.count) plans")
         } catch {
             printError("\(path): invalid policy: \(error)")

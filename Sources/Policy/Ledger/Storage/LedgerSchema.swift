@@ -13,10 +13,11 @@
 /// | `holds` | hold id (u64 BE) | `HoldRecord` |
 /// | `transactions` | transaction id (u64 BE), append-only | `TransactionRecord` (chained per user) |
 /// | `processes` | instance (u64 BE) | `ProcessRecord` (fixed) |
+/// | `idempotency` | user id (u64 BE) + SHA-256 of scope and key | `IdempotencyRecord` (kept 24 h) |
 struct LedgerSchema: Sendable {
     /// Bumped when a layout changes incompatibly; a ledger of another version is refused on open.
     static let formatVersion: UInt32 = 1
-    static let databaseCount: UInt32 = 11
+    static let databaseCount: UInt32 = 12
 
     let meta: LMDBDatabase
     let users: LMDBDatabase
@@ -29,6 +30,7 @@ struct LedgerSchema: Sendable {
     let holds: LMDBDatabase
     let transactions: LMDBDatabase
     let processes: LMDBDatabase
+    let idempotency: LMDBDatabase
 
     /// Opens (creating when missing) every database inside `txn`.
     init(environment: LMDBEnvironment, txn: borrowing LMDBTransaction) throws(LedgerError) {
@@ -46,6 +48,7 @@ struct LedgerSchema: Sendable {
         holds = try open("holds")
         transactions = try open("transactions")
         processes = try open("processes")
+        idempotency = try open("idempotency")
     }
 
     /// Checks the format version, writing it into a new ledger.
