@@ -63,6 +63,27 @@ extension Ledger {
         return PasswordHasher.verify(password: password, against: record.passwordHash) ? record.account : nil
     }
 
+    /// Replaces a user's password (scrypt on the calling thread) and ends all of their sessions, so
+    /// whoever knew the old one is signed out everywhere.
+    @available(*, noasync)
+    public func setPassword(userId: UserID, password: String, hasher: PasswordHasher = PasswordHasher()) throws(LedgerError) {
+        let hash = try hasher.hash(password: password)
+        try perform { (batch) throws(LedgerError) in
+            guard var record = try batch.txn.get(batch.schema.users, userId.rawValue, { (bytes) throws(LedgerError) in try UserRecord(bytes) }) else {
+                throw .refusal(.unknownUser, "set password", "no user with id \(userId)")
+            }
+            record.passwordHash = hash
+            _ = try batch.txn.put(batch.schema.users, userId.rawValue, bytes: record.encoded())
+            batch.noteWrite()
+            var doomed: [[UInt8]] = []
+            try batch.txn.scan(batch.schema.sessions, prefix: []) { (key, value) throws(LedgerError) -> Bool in
+                if try SessionRecord(value).userId == userId.rawValue { doomed.append(Array(key)) }
+                return true
+            }
+            for key in doomed { _ = try batch.txn.delete(batch.schema.sessions, key) }
+        }
+    }
+
     /// Moves a user to another plan now: a new period starts with the new plan's allocation (rollover plans
     /// keep the balance up to their cap; others restart at the allocation). Admin only — check the caller's role.
     @available(*, noasync)

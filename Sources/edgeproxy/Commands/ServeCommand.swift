@@ -83,7 +83,26 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let shownHost = listen.host == "0.0.0.0" || listen.host == "::" ? "localhost" : listen.host
         print("Recraftor Edge listening on https://\(shownHost):\(server.port) (policy \(path))")
-        print("Try: curl --cacert \(certificatePath) https://\(shownHost):\(server.port)/healthz")
+        let base = "https://\(shownHost):\(server.port)"
+        print("Try: curl --cacert \(certificatePath) \(base)/healthz")
+        if standIn != nil && !["0", "off", "false"].contains(environment.values["EDGE_DEMO"]?.lowercased() ?? "") {
+            do {
+                let demo = try prepareDemo(ledger)
+                print("""
+
+                Portal sign-in:  \(base)/auth/signin
+                Demo user:       \(demo.email)   password: \(demo.password)
+                Demo API key:    \(demo.apiKey)
+                (a new password and key are issued on every offline start; set EDGE_DEMO=off to skip)
+                A metered generation through the edge (4 tokens; then see /dashboard):
+                  curl --cacert \(certificatePath) -H "Authorization: Bearer \(demo.apiKey)" \\
+                       -H "Content-Type: application/json" -d '{"prompt":"a lighthouse at dusk"}' \\
+                       \(base)/v1/images/generations
+                """)
+            } catch {
+                printError("Could not prepare the demo account: \(error)")
+            }
+        }
         flushStandardOutput()
         services.append(EdgeService(server: server, grace: .milliseconds(Int64(policy.server.shutdownGraceSeconds * 1000))))
 
@@ -96,6 +115,11 @@ struct ServeCommand: AsyncParsableCommand {
         ledger.close()
         print("Recraftor Edge stopped.")
     }
+}
+
+/// Creates or refreshes the offline demo account (blocking ledger calls, kept out of the async context).
+private func prepareDemo(_ ledger: Ledger) throws -> DemoAccount {
+    try DemoAccount.prepare(in: ledger)
 }
 
 /// Opens the ledger (a blocking call, kept out of the async context).
