@@ -56,6 +56,7 @@ let package = Package(
             name: "EdgeProxy",
             dependencies: [
                 "Policy", "Portal",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -1,4 +1,5 @@
 public import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOExtras
 import NIOPosix
@@ -43,7 +44,9 @@ public struct EdgeServerConfiguration: Sendable {
 public final class EdgeServer: Sendable {
     let group: MultiThreadedEventLoopGroup
     private let serverChannel: any Channel
-    private let quiesce: ServerQuiescingHelper
+    /// Dropped (set to nil) before the loops stop: its deinit completes a promise on one of them,
+    /// which must not happen on a loop that has shut down.
+    private let quiesce: NIOLockedValueBox<ServerQuiescingHelper?>
     private let runtime: EdgeRuntime
     private let poolsByLoop: [(loop: any EventLoop, pools: NIOLoopBound<UpstreamPools>)]
     private let blockingPool: NIOThreadPool
@@ -56,7 +59,7 @@ public final class EdgeServer: Sendable {
         self.blockingPool = blockingPool
         self.group = group
         self.serverChannel = serverChannel
-        self.quiesce = quiesce
+        self.quiesce = NIOLockedValueBox(quiesce)
         self.runtime = runtime
         self.poolsByLoop = poolsByLoop
         self.port = serverChannel.localAddress?.port ?? 0
@@ -121,7 +124,11 @@ public final class EdgeServer: Sendable {
     /// Stops accepting, lets in-flight exchanges finish for up to `grace`, then closes the rest.
     public func shutdown(grace: Duration) async {
         let promise = group.next().makePromise(of: Void.self)
-        quiesce.initiateShutdown(promise: promise)
+        if let helper = quiesce.withLockedValue({ $0 }) {
+            helper.initiateShutdown(promise: promise)
+        } else {
+            promise.succeed()
+        }
         let done = promise.futureResult
         let group = self.group
         await withTaskGroup(of: Bool.self) { tasks in
@@ -137,11 +144,13 @@ public final class EdgeServer: Sendable {
             tasks.cancelAll()
             if !quiescedInTime {
                 runtime.logger.warning("shutdown grace period over; closing remaining connections")
+                quiesce.withLockedValue { $0 = nil }
                 // Closing the loops closes every channel, which completes the quiescing promise.
                 try? await group.shutdownGracefully()
             }
         }
         await closePooledConnections()
+        quiesce.withLockedValue { $0 = nil }
         try? await group.shutdownGracefully()
         try? await blockingPool.shutdownGracefully()
     }
