@@ -34,6 +34,33 @@ import Testing
         #expect(try ledger.verify().isConsistent)
     }
 
+    /// Durable mode flushes once per commit and tells nobody of a charge before it is durable: a
+    /// hold completes right after its commit, a charge only after a flush (the next commit's, or an
+    /// explicit one when nothing else is queued).
+    @Test func chargesCompleteOnlyOnceFlushedHoldsRightAfterCommit() throws {
+        let directory = TemporaryDirectory()
+        let ledger = try openLedger(directory)
+        defer { ledger.close() }
+        let user = try ledger.createUser(email: "flush@example.com", hasher: cheapHasher)
+        let beforeHold = ledger.writerStatistics
+        let hold = try ledger.hold(userId: user.id, amount: 8, requestId: "r1")
+        let afterHold = ledger.writerStatistics
+        #expect(afterHold.commits == beforeHold.commits + 1)
+        #expect(afterHold.syncs == beforeHold.syncs, "a hold needs no flush of its own")
+        _ = try ledger.charge(holdId: hold.holdId, operation: "vector_generation")
+        let afterCharge = ledger.writerStatistics
+        #expect(afterCharge.commits == afterHold.commits + 1)
+        #expect(afterCharge.syncs == afterHold.syncs + 1, "an idle writer flushes before telling a charge")
+
+        let lazy = TemporaryDirectory()
+        let fast = try openLedger(lazy, durable: false)
+        defer { fast.close() }
+        let other = try fast.createUser(email: "lazy@example.com", hasher: cheapHasher)
+        let start = fast.writerStatistics
+        _ = try fast.charge(holdId: try fast.hold(userId: other.id, amount: 4, requestId: "r").holdId, operation: "raster_generation")
+        #expect(fast.writerStatistics.syncs == start.syncs, "durable: false never waits for a flush")
+    }
+
     @Test func insufficientCarriesRequiredAndAvailable() throws {
         let directory = TemporaryDirectory()
         let ledger = try openLedger(directory)

@@ -63,7 +63,8 @@ public final class Ledger: Sendable {
             throw LedgerError(code: .io, operation: "create data directory", message: "cannot create \(directory): \(error.localizedDescription)")
         }
         var flags: LMDBEnvironmentFlags = [.noTLS, .noReadAhead]
-        if !settings.durable { flags.insert(.noSync) }
+        // Durable: one fdatasync per commit, the meta page flushed by the next one (see LedgerWriter).
+        flags.insert(settings.durable ? .noMetaSync : .noSync)
         let environment = try LMDBEnvironment(directory: directory, mapSize: settings.mapSizeMiB << 20, maxReaders: UInt32(options.maxReaders),
                                               maxDatabases: LedgerSchema.databaseCount, flags: flags)
         try environment.clearStaleReaders()
@@ -79,7 +80,7 @@ public final class Ledger: Sendable {
         }
         let writer = LedgerWriter(environment: environment, schema: schema, plans: plans, clock: clock, instance: instance,
                                   maxBatchSize: options.maxBatchSize, lazySyncInterval: settings.durable ? nil : options.lazySyncInterval,
-                                  afterBatch: options.afterBatch)
+                                  pipelinedSync: settings.durable, afterBatch: options.afterBatch)
         writer.start()
         return Ledger(directory: directory, plans: plans, durable: settings.durable, recovered: recovered, environment: environment,
                       schema: schema, clock: clock, options: options, instance: instance, writer: writer)

@@ -12,6 +12,16 @@ enum LedgerMutation {
     case release(holdId: UInt64, completion: @Sendable (Result<ReleaseReceipt, LedgerError>) -> Void)
     case job(any LedgerJob)
 
+    /// Whether the caller may learn the result only once it is durable. A hold need not be: a crash
+    /// releases every hold anyway (and a release only gives tokens back). Charges and every other
+    /// change (grants, accounts, keys) must survive a power loss before anyone is told.
+    var needsDurability: Bool {
+        switch self {
+        case .hold, .release: return false
+        case .charge, .job: return true
+        }
+    }
+
     /// Completes the mutation with `error` (used when its batch could not commit).
     func fail(_ error: LedgerError) {
         switch self {
@@ -24,10 +34,17 @@ enum LedgerMutation {
 }
 
 /// The group-commit writer: one thread per `Ledger` that drains the queue of mutations, applies each
-/// drained batch in one LMDB write transaction, commits once (one fsync pair when durable), and only
-/// then runs every mutation's completion. Mutations succeed or fail on their own: a refusal (not enough
-/// tokens, a settled hold) fails only its own completion; a storage fault, or a refusal after a write,
-/// aborts the batch and re-runs each mutation in its own transaction.
+/// drained batch in one LMDB write transaction, commits once, and only then runs the completions.
+/// Mutations succeed or fail on their own: a refusal (not enough tokens, a settled hold) fails only its
+/// own completion; a storage fault, or a refusal after a write, aborts the batch and re-runs each
+/// mutation in its own transaction.
+///
+/// Durable mode pipelines the flushes (`MDB_NOMETASYNC`): a commit writes and fdatasyncs its data
+/// pages, then writes its meta page without waiting, so each commit costs one fdatasync instead of
+/// two, and the next commit's fdatasync (or an explicit `mdb_env_sync` when no commit follows) makes
+/// it durable. LMDB stays consistent after a crash at any point; what a power loss can undo is the
+/// last commit, whose durable results nobody has been told yet: holds (and releases) complete right
+/// after their commit, everything else only once durable (`LedgerMutation.needsDurability`).
 ///
 /// `@unchecked Sendable`: `pending`, `stopping`, `exited` and `thread` are only touched with `condition`
 /// locked; `outcomes` and everything the batch does happen on the writer thread alone; the remaining
@@ -43,6 +60,8 @@ final class LedgerWriter: @unchecked Sendable {
     let lazySyncInterval: Double?
     /// Called after each batch's completions (`LedgerOptions.afterBatch`).
     let afterBatch: (@Sendable () -> Void)?
+    /// Durable mode: results that need durability wait for the next flush (see the type's comment).
+    let pipelinedSync: Bool
 
     private let condition = NSCondition()
     private var pending: [LedgerMutation] = []
@@ -52,6 +71,8 @@ final class LedgerWriter: @unchecked Sendable {
 
     // Writer-thread state.
     private var outcomes: [Outcome] = []
+    /// Committed results waiting for a flush before their completions run (pipelined durable mode).
+    private var awaitingSync: [(LedgerMutation, Outcome)] = []
     private var unsynced = false
     private var lastSync = ProcessInfo.processInfo.systemUptime
 
@@ -66,7 +87,8 @@ final class LedgerWriter: @unchecked Sendable {
     }
 
     init(environment: LMDBEnvironment, schema: LedgerSchema, plans: PlanCatalog, clock: LedgerClock, instance: UInt64,
-         maxBatchSize: Int, lazySyncInterval: Double?, afterBatch: (@Sendable () -> Void)?) {
+         maxBatchSize: Int, lazySyncInterval: Double?, pipelinedSync: Bool, afterBatch: (@Sendable () -> Void)?) {
+        self.pipelinedSync = pipelinedSync
         self.environment = environment
         self.schema = schema
         self.plans = plans
@@ -147,6 +169,7 @@ final class LedgerWriter: @unchecked Sendable {
                 batch.removeAll(keepingCapacity: true)
             }
             syncIfDue(force: false)
+            flushAwaitingIfIdle()
         }
         finish()
         condition.lock()
@@ -186,7 +209,8 @@ final class LedgerWriter: @unchecked Sendable {
             return
         }
         committed(mutations: batch.count)
-        for (mutation, outcome) in zip(batch, outcomes) { complete(mutation, outcome) }
+        completeDurable()
+        for (mutation, outcome) in zip(batch, outcomes) { completeOrDefer(mutation, outcome) }
     }
 
     /// Re-runs one mutation in its own transaction after its batch faulted.
@@ -205,7 +229,8 @@ final class LedgerWriter: @unchecked Sendable {
                 }
                 try environment.commit(raw)
                 committed(mutations: 1)
-                complete(mutation, outcome)
+                completeDurable()
+                completeOrDefer(mutation, outcome)
             }
         } catch {
             mutation.fail(error)
@@ -234,6 +259,45 @@ final class LedgerWriter: @unchecked Sendable {
         case .job(let job):
             return settle({ (batch) throws(LedgerError) in try job.apply(&batch) }, { _ in Outcome.job })
         }
+    }
+
+    /// Runs a committed mutation's completion now, or once durable.
+    private func completeOrDefer(_ mutation: LedgerMutation, _ outcome: Outcome) {
+        if pipelinedSync && mutation.needsDurability {
+            awaitingSync.append((mutation, outcome))
+        } else {
+            complete(mutation, outcome)
+        }
+    }
+
+    /// After a commit: its fdatasync also flushed every earlier commit's meta page, so everything
+    /// that waited is durable now.
+    private func completeDurable() {
+        guard !awaitingSync.isEmpty else { return }
+        let ready = awaitingSync
+        awaitingSync.removeAll(keepingCapacity: true)
+        for (mutation, outcome) in ready { complete(mutation, outcome) }
+    }
+
+    /// Nothing queued, so no next commit will flush what waits: flush explicitly and complete it.
+    private func flushAwaitingIfIdle() {
+        guard !awaitingSync.isEmpty else { return }
+        condition.lock()
+        let idle = pending.isEmpty
+        condition.unlock()
+        guard idle else { return }
+        do {
+            try environment.sync()
+            condition.lock()
+            statistics.syncs += 1
+            condition.unlock()
+            completeDurable()
+        } catch {
+            let failed = awaitingSync
+            awaitingSync.removeAll()
+            for (mutation, _) in failed { mutation.fail(error) }
+        }
+        afterBatch?()
     }
 
     private func complete(_ mutation: LedgerMutation, _ outcome: Outcome) {
@@ -281,10 +345,14 @@ final class LedgerWriter: @unchecked Sendable {
                 try context.flush()
             }
             unsynced = lazySyncInterval != nil
+            completeDurable()
         } catch {
             // The next process to open the ledger releases these holds instead.
         }
         syncIfDue(force: true)
+        flushAwaitingIfIdle()
+        // A clean stop leaves nothing to a power loss: the last commit's meta page is flushed too.
+        if pipelinedSync { try? environment.sync() }
     }
 }
 

@@ -44,6 +44,8 @@ public struct RenewalSummary: Sendable, Equatable {
 public struct LedgerWriterStatistics: Sendable, Equatable {
     public var commits: Int
     public var mutations: Int
+    /// Explicit flushes (`mdb_env_sync`) made because durable results waited and no next commit came.
+    public var syncs: Int = 0
 }
 
 /// Holds released because the processes that made them are gone.
