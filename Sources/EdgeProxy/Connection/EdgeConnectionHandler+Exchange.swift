@@ -10,6 +10,7 @@ extension EdgeConnectionHandler {
         exchange = Exchange()
         exchangeCounter &+= 1
         exchange.serial = exchangeCounter
+        exchange.startNanos = NIODeadline.now().uptimeNanoseconds
         let clientID: ByteBuffer? = head.summaryRequestIDSlice()
         exchange.requestID = RequestID(clientValue: clientID, generator: &idGenerator)
         exchange.isHEAD = head.method == .head
@@ -106,6 +107,7 @@ extension EdgeConnectionHandler {
     func attachUpstream(_ connection: UpstreamConnection) {
         guard let context else { return }
         exchange.upstream = connection
+        exchange.upstreamSentNanos = NIODeadline.now().uptimeNanoseconds
         connection.lease(to: self, requestWasHEAD: exchange.isHEAD)
         let endpoint = pools.pools[exchange.endpointIndex].endpoint
         let heldBody = exchange.heldBody
@@ -169,6 +171,7 @@ extension EdgeConnectionHandler {
         let bytes = response.encode(
             requestID: exchange.requestID, closeConnection: close, isHEAD: exchange.isHEAD,
             allocator: context.channel.allocator)
+        exchange.bytesOut += Int64(bytes.readableBytes)
         context.write(wrapOutboundOut(bytes), promise: nil)
         clientNeedsFlush = true
         exchange.responseHeadSent = true

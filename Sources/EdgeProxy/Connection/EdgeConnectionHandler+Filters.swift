@@ -183,7 +183,7 @@ extension EdgeConnectionHandler {
 
     /// Runs `exchangeCompleted` on every filter, exactly once per exchange.
     func completeFilters() {
-        guard exchange.filterContext != nil, !exchange.filtersCompleted else { return }
+        guard !exchange.filtersCompleted, exchange.startNanos != 0 else { return }
         exchange.filtersCompleted = true
         let outcome: ExchangeOutcome
         if let status = exchange.upstreamStatus {
@@ -195,9 +195,12 @@ extension EdgeConnectionHandler {
         } else {
             outcome = .upstreamFailed
         }
-        for filter in exchange.filterChain.reversed() {
-            filter.exchangeCompleted(outcome, &exchange.filterContext!)
+        if exchange.filterContext != nil {
+            for filter in exchange.filterChain.reversed() {
+                filter.exchangeCompleted(outcome, &exchange.filterContext!)
+            }
         }
+        recordExchange(outcome)
     }
 }
 

@@ -33,9 +33,9 @@ extension EdgeConnectionHandler {
             }
             switch event {
             case .data(var slice):
+                exchange.requestBodyBytes += Int64(slice.readableBytes)
                 switch sink {
                 case .upstream:
-                    exchange.requestBodyBytes += Int64(slice.readableBytes)
                     if exchange.requestBodyBytes > exchange.bodyLimit {
                         requestBodyFailed(.bodyTooLarge, sink: sink)
                         return false

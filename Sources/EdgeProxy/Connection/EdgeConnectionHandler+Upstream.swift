@@ -27,6 +27,7 @@ extension EdgeConnectionHandler {
             response, framing: exchange.clientFraming, requestID: exchange.requestID, isHEAD: exchange.isHEAD,
             closeConnection: close, clientIsHTTP10: head.isHTTP10, extraLines: exchange.filterContext?.responseHeaders.buffer,
             allocator: context.channel.allocator)
+        exchange.bytesOut += Int64(bytes.readableBytes)
         context.write(wrapOutboundOut(bytes), promise: nil)
         clientNeedsFlush = true
         arm(.streamIdle, after: runtime.upstreamIdleTimeout)
@@ -48,6 +49,7 @@ extension EdgeConnectionHandler {
         if case .chunked = exchange.clientFraming {
             context.write(wrapOutboundOut(exchange.clientChunker.framing(beforeChunkOf: slice.readableBytes, allocator: context.channel.allocator)), promise: nil)
         }
+        exchange.bytesOut += Int64(slice.readableBytes)
         context.write(wrapOutboundOut(slice), promise: nil)
         clientNeedsFlush = true
         if !context.channel.isWritable { exchange.upstream?.pauseReading() }
@@ -63,6 +65,7 @@ extension EdgeConnectionHandler {
             return
         }
         exchange.responseComplete = true
+        exchange.upstreamEndNanos = NIODeadline.now().uptimeNanoseconds
         exchange.upstream = nil
         connection.pool.release(connection, reusable: reusable && exchange.requestComplete)
         guard let context else {
@@ -108,6 +111,7 @@ extension EdgeConnectionHandler {
             guard state == .awaitingUpstream else { return }
         }
         exchange.upstream = nil
+        exchange.upstreamEndNanos = NIODeadline.now().uptimeNanoseconds
         _ = gate.open(.peerUnwritable)
         guard context != nil else {
             completeFilters()

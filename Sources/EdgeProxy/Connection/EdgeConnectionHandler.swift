@@ -86,6 +86,7 @@ final class EdgeConnectionHandler: ChannelDuplexHandler {
         guard forwardedForLine.isEmpty else { return }
         let ip = context.channel.remoteAddress?.ipAddress ?? "unknown"
         clientAddress = ip
+        pools.metrics.connectionOpened()
         forwardedForLine = Array("X-Forwarded-For: \(ip)\r\n".utf8)
         arm(.headerRead, after: runtime.headerReadTimeout)
     }
@@ -153,6 +154,7 @@ final class EdgeConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        if !forwardedForLine.isEmpty { pools.metrics.connectionClosed() }
         let previous = state
         state = .closed
         received = nil
@@ -216,6 +218,8 @@ final class EdgeConnectionHandler: ChannelDuplexHandler {
                     received = nil
                     exchange = Exchange()
                     exchange.requestID = RequestID(generatedWith: &idGenerator)
+                    exchange.startNanos = NIODeadline.now().uptimeNanoseconds
+                    exchange.rejectedAsMalformed = true
                     respondLocally(.error(error), forceClose: true)
                     return
                 }

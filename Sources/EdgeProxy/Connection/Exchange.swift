@@ -45,6 +45,17 @@ struct Exchange {
     var upstreamStatus: Int?
     /// The status of a local answer.
     var localStatus: Int?
+
+    // Observability (metrics and the access log), recorded once per exchange by `recordExchange`.
+    /// Monotonic nanoseconds when the head was parsed (0: no exchange began).
+    var startNanos: UInt64 = 0
+    /// When the request head was written upstream, and when the upstream's response ended or failed.
+    var upstreamSentNanos: UInt64 = 0
+    var upstreamEndNanos: UInt64 = 0
+    /// Bytes written to the client for this exchange (head and body, framing included).
+    var bytesOut: Int64 = 0
+    /// The request was refused as malformed before routing (a security event).
+    var rejectedAsMalformed = false
     /// The client went away while the exchange still had work (suspended, or awaiting the upstream).
     var clientGone = false
     /// A response filter suspended: the response head waits here and body slices queue up.

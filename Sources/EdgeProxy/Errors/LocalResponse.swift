@@ -25,6 +25,9 @@ public struct LocalResponse: Sendable {
         self.init(status: status, contentType: contentType, body: ByteBuffer(string: body), headers: headers)
     }
 
+    /// The body as text (error bodies are UTF-8 JSON).
+    var bodyText: String { String(buffer: body) }
+
     /// Whether the status forbids content (204, 304): no body, no Content-Type or Content-Length.
     var hasNoContent: Bool { status == 204 || status == 304 }
 

@@ -24,6 +24,7 @@ struct AuthenticationFilter: EdgeFilter {
                 return .respond(EdgeReply(status: 503, code: "ledger_unavailable", message: "Accounts are temporarily unavailable"))
             }
             guard let principal else {
+                exchange.securityEvent = .authFailure
                 exchange.services.logger.notice("security: unknown or revoked API key", metadata: ["client": "\(exchange.clientAddress)", "request_id": "\(exchange.requestIDText)"])
                 return .respond(Self.unauthorized(code: "invalid_api_key", message: "The API key is not valid (unknown or revoked)", bearer: true))
             }
@@ -33,13 +34,18 @@ struct AuthenticationFilter: EdgeFilter {
         }
         switch Self.session(request, &exchange) {
         case .signedIn:
-            if request.head.method.changesState, let refusal = Self.checkOrigin(request, exchange) { return .respond(refusal) }
+            if request.head.method.changesState, let refusal = Self.checkOrigin(request, exchange) {
+                exchange.securityEvent = .originViolation
+                return .respond(refusal)
+            }
             return .continue
         case .expired:
+            exchange.securityEvent = .authFailure
             return .respond(Self.unauthorized(code: "session_expired", message: "The session has expired or was signed out", bearer: false))
         case .unavailable:
             return .respond(EdgeReply(status: 503, code: "ledger_unavailable", message: "Accounts are temporarily unavailable"))
         case .noCookie:
+            exchange.securityEvent = .authFailure
             return .respond(Self.unauthorized(code: "missing_credentials", message: "Send an API key as 'Authorization: Bearer <key>' or sign in", bearer: true))
         }
     }

@@ -27,6 +27,7 @@ struct CORSFilter: EdgeFilter {
                 exchange.services.logger.warning("security: CORS preflight from a foreign origin refused", metadata: [
                     "origin": "\(String(buffer: origin).prefix(200))", "route": "\(exchange.route.id)",
                     "client": "\(exchange.clientAddress)", "request_id": "\(exchange.requestIDText)"])
+                exchange.securityEvent = .originViolation
                 return .respond(EdgeReply(status: 403, code: "origin_not_allowed", message: "This origin may not call this gateway"))
             }
             var headers: [(String, String)] = [

@@ -26,6 +26,12 @@ public struct ExchangeContext {
     public var hold: HoldReceipt?
     /// Whether the hold was charged or released (it is settled exactly once).
     public var holdSettled = false
+    /// Tokens charged by this exchange, once the charge committed (metrics and the access log).
+    public var chargedTokens: Int64?
+    /// The hold was (or is being) released unspent.
+    public var holdReleased = false
+    /// A security event this exchange raised (counted in `edge_security_events_total`).
+    public var securityEvent: SecurityEventKind?
     /// Headers to add to the client's response: the upstream's (after `responseHead`) or a filter's
     /// local reply. Lines added in `requestHead` reach both.
     public var responseHeaders = ResponseHeaderLines()

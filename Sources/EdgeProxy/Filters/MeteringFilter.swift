@@ -67,6 +67,8 @@ struct MeteringFilter: EdgeFilter {
         guard (200..<300).contains(status) else {
             // Refund before answering, so a client that checks its balance next sees it restored.
             let refusedServiceToken = status == 401 || status == 403
+            exchange.holdReleased = true
+            if refusedServiceToken { exchange.securityEvent = .upstreamUnauthorized }
             if refusedServiceToken {
                 exchange.services.logger.critical("security: Recraft refused the service token (RECRAFT_API_TOKEN)", metadata: [
                     "upstream_status": "\(status)", "route": "\(exchange.route.id)", "request_id": "\(exchange.requestIDText)"])
@@ -91,6 +93,7 @@ struct MeteringFilter: EdgeFilter {
             switch result {
             case .success(let receipt):
                 promise.succeed(.continueAfter { exchange in
+                    exchange.chargedTokens = receipt.charged
                     exchange.responseHeaders.add("X-Tokens-Charged", receipt.charged)
                     exchange.responseHeaders.add("X-Tokens-Remaining", receipt.available)
                 })
@@ -104,6 +107,7 @@ struct MeteringFilter: EdgeFilter {
     func exchangeCompleted(_ outcome: ExchangeOutcome, _ exchange: inout ExchangeContext) {
         guard let hold = exchange.hold, !exchange.holdSettled, let ledger = exchange.services.ledger else { return }
         exchange.holdSettled = true
+        exchange.holdReleased = true
         ledger.release(holdId: hold.holdId) { _ in }
     }
 }

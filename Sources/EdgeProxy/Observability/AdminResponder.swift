@@ -41,11 +41,11 @@ struct AdminResponder: Sendable {
         default:
             return .json(.notFound, LocalResponse.error(
                 status: 404, code: "not_found",
-                message: "No admin endpoint at this path; the endpoints are /metrics, /healthz and /readyz.").body)
+                message: "No admin endpoint at this path; the endpoints are /metrics, /healthz and /readyz.").bodyText)
         }
         guard method == .GET || method == .HEAD else {
             return .json(.methodNotAllowed, LocalResponse.error(
-                status: 405, code: "method_not_allowed", message: "Admin endpoints accept GET and HEAD only.").body,
+                status: 405, code: "method_not_allowed", message: "Admin endpoints accept GET and HEAD only.").bodyText,
                 extraHeaders: [("Allow", Self.allowedMethods)])
         }
         switch endpoint {

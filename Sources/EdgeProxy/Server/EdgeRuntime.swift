@@ -19,6 +19,9 @@ final class EdgeRuntime: Sendable {
     let localHandlers: [String: any LocalHandler]
     /// Threads for local handlers' blocking work (scrypt, account writes).
     let blockingPool: NIOThreadPool?
+    /// The server's metrics (each loop caches its handles) and the access log.
+    let metrics: EdgeMetrics
+    let accessLog: AccessLog
     /// Timeouts as NIO amounts.
     let headerReadTimeout: TimeAmount
     let clientIdleTimeout: TimeAmount
@@ -26,7 +29,9 @@ final class EdgeRuntime: Sendable {
     let upstreamIdleTimeout: TimeAmount
 
     init(policy: EdgePolicy, environment: EdgeEnvironment, logger: Logger, ledger: Ledger?, filters: FilterRegistry,
-         handlers: LocalHandlerRegistry, blockingPool: NIOThreadPool?) throws {
+         handlers: LocalHandlerRegistry, blockingPool: NIOThreadPool?, metrics: EdgeMetrics, accessLog: AccessLog) throws {
+        self.metrics = metrics
+        self.accessLog = accessLog
         self.policy = policy
         self.logger = logger
         self.ledger = ledger

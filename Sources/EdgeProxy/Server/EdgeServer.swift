@@ -22,11 +22,18 @@ public struct EdgeServerConfiguration: Sendable {
     public var filters: FilterRegistry
     /// Local handlers routes may name (`handler:`); the portal's built-ins unless replaced.
     public var handlers: LocalHandlerRegistry
+    /// Where request metrics go (served by an `AdminServer`); a fresh registry by default.
+    public var metrics: EdgeMetrics
+    /// One JSON line per request (`EDGE_ACCESS_LOG`); off by default for embedders and tests.
+    public var accessLog: AccessLog
 
     public init(policy: EdgePolicy, environment: EdgeEnvironment, host: String, port: Int,
                 certificatePath: String, keyPath: String, logger: Logger, ledger: Ledger? = nil,
-                filters: FilterRegistry = .builtIn, handlers: LocalHandlerRegistry = .builtIn) {
+                filters: FilterRegistry = .builtIn, handlers: LocalHandlerRegistry = .builtIn,
+                metrics: EdgeMetrics = EdgeMetrics(), accessLog: AccessLog = .disabled) {
         self.handlers = handlers
+        self.metrics = metrics
+        self.accessLog = accessLog
         self.ledger = ledger
         self.filters = filters
         self.policy = policy
@@ -50,6 +57,9 @@ public final class EdgeServer: Sendable {
     private let runtime: EdgeRuntime
     private let poolsByLoop: [(loop: any EventLoop, pools: NIOLoopBound<UpstreamPools>)]
     private let blockingPool: NIOThreadPool
+    private let draining = NIOLockedValueBox(false)
+    /// True once shutdown began (readiness turns false so load balancers stop sending).
+    public var isDraining: Bool { draining.withLockedValue { $0 } }
     /// The bound port (useful with port 0).
     public let port: Int
 
@@ -75,7 +85,7 @@ public final class EdgeServer: Sendable {
             runtime = try EdgeRuntime(
                 policy: configuration.policy, environment: configuration.environment, logger: configuration.logger,
                 ledger: configuration.ledger, filters: configuration.filters, handlers: configuration.handlers,
-                blockingPool: blockingPool)
+                blockingPool: blockingPool, metrics: configuration.metrics, accessLog: configuration.accessLog)
         } catch {
             try? await blockingPool.shutdownGracefully()
             throw error
@@ -123,6 +133,7 @@ public final class EdgeServer: Sendable {
 
     /// Stops accepting, lets in-flight exchanges finish for up to `grace`, then closes the rest.
     public func shutdown(grace: Duration) async {
+        draining.withLockedValue { $0 = true }
         let promise = group.next().makePromise(of: Void.self)
         if let helper = quiesce.withLockedValue({ $0 }) {
             helper.initiateShutdown(promise: promise)

@@ -11,13 +11,16 @@ final class UpstreamPool {
     let endpoint: UpstreamEndpoint
     let eventLoop: any EventLoop
     let limits: Limits
+    /// The owning loop's metric handles (connect failures).
+    let metrics: LoopMetrics
     private var idle: [UpstreamConnection] = []
     /// Connections open or being opened.
     private(set) var openCount = 0
     /// Discard pooled connections idle longer than this (upstreams commonly close after 60 s or less).
     let maxIdleAge: TimeAmount = .seconds(30)
 
-    init(endpoint: UpstreamEndpoint, eventLoop: any EventLoop, limits: Limits) {
+    init(endpoint: UpstreamEndpoint, eventLoop: any EventLoop, limits: Limits, metrics: LoopMetrics) {
+        self.metrics = metrics
         self.endpoint = endpoint
         self.eventLoop = eventLoop
         self.limits = limits
@@ -96,6 +99,7 @@ final class UpstreamPool {
                 case .failure:
                     // A channel that never became active is not counted by connectionClosed.
                     self.openCount -= 1
+                    self.metrics.upstreamConnectFailed(upstream: self.endpoint.name)
                     handler.upstreamFailed(.connectFailed, connection: nil, afterHead: false)
                 }
             }
@@ -107,9 +111,13 @@ final class UpstreamPool {
 final class UpstreamPools {
     let pools: [UpstreamPool]
     let services: EdgeServices
+    /// This loop's metric handles.
+    let metrics: LoopMetrics
 
     init(runtime: EdgeRuntime, eventLoop: any EventLoop) throws {
-        pools = runtime.endpoints.map { UpstreamPool(endpoint: $0, eventLoop: eventLoop, limits: runtime.policy.limits) }
+        let metrics = runtime.metrics.makeLoopMetrics()
+        self.metrics = metrics
+        pools = runtime.endpoints.map { UpstreamPool(endpoint: $0, eventLoop: eventLoop, limits: runtime.policy.limits, metrics: metrics) }
         services = EdgeServices(
             ledger: runtime.ledger, reader: try runtime.ledger?.makeReader(),
             policy: runtime.policy, logger: runtime.logger, blockingPool: runtime.blockingPool)

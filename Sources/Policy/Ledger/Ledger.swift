@@ -80,7 +80,7 @@ public final class Ledger: Sendable {
         }
         let writer = LedgerWriter(environment: environment, schema: schema, plans: plans, clock: clock, instance: instance,
                                   maxBatchSize: options.maxBatchSize, lazySyncInterval: settings.durable ? nil : options.lazySyncInterval,
-                                  pipelinedSync: settings.durable, afterBatch: options.afterBatch)
+                                  pipelinedSync: settings.durable, afterBatch: options.afterBatch, onCommit: options.onCommit)
         writer.start()
         return Ledger(directory: directory, plans: plans, durable: settings.durable, recovered: recovered, environment: environment,
                       schema: schema, clock: clock, options: options, instance: instance, writer: writer)
@@ -90,6 +90,9 @@ public final class Ledger: Sendable {
     /// deregisters the process. Idempotent; `deinit` calls it. Mutations submitted afterwards fail with
     /// `unavailable`. Readers keep working until they are released.
     public func close() { writer.stop() }
+
+    /// False once `close()` began: the writer takes no more work (readiness checks read this).
+    public var isOpen: Bool { writer.isAcceptingWork }
 
     deinit { writer.stop() }
 

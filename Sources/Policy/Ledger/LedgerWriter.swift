@@ -62,6 +62,8 @@ final class LedgerWriter: @unchecked Sendable {
     let afterBatch: (@Sendable () -> Void)?
     /// Durable mode: results that need durability wait for the next flush (see the type's comment).
     let pipelinedSync: Bool
+    /// `LedgerOptions.onCommit`.
+    let onCommit: (@Sendable (_ mutations: Int, _ nanoseconds: Int64) -> Void)?
 
     private let condition = NSCondition()
     private var pending: [LedgerMutation] = []
@@ -87,7 +89,9 @@ final class LedgerWriter: @unchecked Sendable {
     }
 
     init(environment: LMDBEnvironment, schema: LedgerSchema, plans: PlanCatalog, clock: LedgerClock, instance: UInt64,
-         maxBatchSize: Int, lazySyncInterval: Double?, pipelinedSync: Bool, afterBatch: (@Sendable () -> Void)?) {
+         maxBatchSize: Int, lazySyncInterval: Double?, pipelinedSync: Bool, afterBatch: (@Sendable () -> Void)?,
+         onCommit: (@Sendable (_ mutations: Int, _ nanoseconds: Int64) -> Void)? = nil) {
+        self.onCommit = onCommit
         self.pipelinedSync = pipelinedSync
         self.environment = environment
         self.schema = schema
@@ -116,6 +120,13 @@ final class LedgerWriter: @unchecked Sendable {
         pending.append(mutation)
         if pending.count == 1 { condition.signal() }
         condition.unlock()
+    }
+
+    /// False once `stop()` was called.
+    var isAcceptingWork: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return !stopping
     }
 
     /// Whether the calling thread is the writer thread (where blocking on the writer would deadlock).
@@ -180,6 +191,7 @@ final class LedgerWriter: @unchecked Sendable {
 
     /// Applies `batch` in one transaction and one commit, then completes every mutation.
     private func process(_ batch: [LedgerMutation]) {
+        let started = DispatchTime.now().uptimeNanoseconds
         let nowMs = clock.now().ledgerMilliseconds
         let raw: OpaquePointer
         do { raw = try environment.begin(readOnly: false) } catch {
@@ -209,6 +221,7 @@ final class LedgerWriter: @unchecked Sendable {
             return
         }
         committed(mutations: batch.count)
+        onCommit?(batch.count, Int64(DispatchTime.now().uptimeNanoseconds &- started))
         completeDurable()
         for (mutation, outcome) in zip(batch, outcomes) { completeOrDefer(mutation, outcome) }
     }

@@ -3,6 +3,8 @@ import EdgeProxy
 import Logging
 import Policy
 import Foundation
+import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import UnixSignals
 
@@ -15,9 +17,19 @@ struct ServeCommand: AsyncParsableCommand {
     var config: String?
 
     func run() async throws {
+        // A reader that closed stdout (the access log's pipe) must not kill the edge.
+        signal(SIGPIPE, SIG_IGN)
         var environment = EdgeEnvironment.load()
         let logger = Logger(label: "edgeproxy")
         var services: [any Service] = []
+        let metrics = EdgeMetrics()
+        let accessLog: AccessLog
+        do {
+            accessLog = try AccessLog.fromEnvironment(environment["EDGE_ACCESS_LOG"])
+        } catch {
+            printError("EDGE_ACCESS_LOG: \(error)")
+            throw ExitCode(2)
+        }
 
         // Offline default: no Recraft credentials → a local stand-in plays Recraft (and the app).
         var standIn: RecraftStandIn? = nil
@@ -64,7 +76,7 @@ struct ServeCommand: AsyncParsableCommand {
 
         let ledger: Ledger
         do {
-            ledger = try openLedger(directory: environment.dataDirectory, policy: policy)
+            ledger = try openLedger(directory: environment.dataDirectory, policy: policy, metrics: metrics)
         } catch {
             printError("Cannot open the ledger in \(environment.dataDirectory): \(error)")
             throw ExitCode(1)
@@ -76,7 +88,8 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             server = try await EdgeServer.start(EdgeServerConfiguration(
                 policy: policy, environment: environment, host: listen.host, port: listen.port,
-                certificatePath: certificatePath, keyPath: keyPath, logger: logger, ledger: ledger))
+                certificatePath: certificatePath, keyPath: keyPath, logger: logger, ledger: ledger,
+                metrics: metrics, accessLog: accessLog))
         } catch let error as PolicyError {
             printError("\(path): invalid policy: \(error)")
             throw ExitCode(2)
@@ -106,11 +119,45 @@ struct ServeCommand: AsyncParsableCommand {
         flushStandardOutput()
         services.append(EdgeService(server: server, grace: .milliseconds(Int64(policy.server.shutdownGraceSeconds * 1000))))
 
+        // The operators' listener: /metrics, /healthz, /readyz (plain HTTP; keep it on loopback or a private network).
+        var admin: (server: AdminServer, group: MultiThreadedEventLoopGroup)?
+        if environment.adminListen.lowercased() != "off" {
+            guard let address = ListenAddress(environment.adminListen) else {
+                printError("EDGE_ADMIN_LISTEN=\(environment.adminListen) is not host:port (or off)")
+                await server.close()
+                throw ExitCode(2)
+            }
+            let adminGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            let policyPath = path
+            do {
+                let adminServer = try await AdminServer.start(
+                    host: address.host, port: address.port, group: adminGroup, metrics: metrics,
+                    readiness: { [server] in
+                        ReadinessReport(checks: [
+                            .ok("policy"),
+                            ledger.isOpen ? .ok("ledger") : .failing("ledger", "closed"),
+                            server.isDraining ? .failing("shutdown", "draining") : .ok("shutdown"),
+                        ])
+                    }).get()
+                admin = (adminServer, adminGroup)
+                print("Admin listener on http://\(address.host):\(adminServer.localPort) (/metrics, /healthz, /readyz; policy \(policyPath))")
+            } catch {
+                try? await adminGroup.shutdownGracefully()
+                printError("Cannot listen on EDGE_ADMIN_LISTEN=\(environment.adminListen): \(error)")
+                await server.close()
+                throw ExitCode(1)
+            }
+        }
+
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
+        if let admin {
+            try? await admin.server.close().get()
+            try? await admin.group.shutdownGracefully()
+        }
         if let standIn { try? await standIn.shutdown() }
         ledger.close()
         print("Recraftor Edge stopped.")
@@ -123,7 +170,10 @@ private func prepareDemo(_ ledger: Ledger) throws -> DemoAccount {
 }
 
 /// Opens the ledger (a blocking call, kept out of the async context).
-private func openLedger(directory: String, policy: EdgePolicy) throws -> Ledger {
+private func openLedger(directory: String, policy: EdgePolicy, metrics: EdgeMetrics) throws -> Ledger {
     // The same directory the `users`, `keys`, `tokens` and `ledger` commands use.
-    try Ledger.open(directory: directory, settings: policy.ledger, plans: policy.plans)
+    try Ledger.open(directory: directory, settings: policy.ledger, plans: policy.plans,
+                    options: LedgerOptions(onCommit: { mutations, nanoseconds in
+                        metrics.ledgerBatchCommitted(size: mutations, commitNanoseconds: nanoseconds)
+                    }))
 }

@@ -12,7 +12,7 @@ struct ShutdownTests {
         let harness = try await EdgeHarness.start()
         let client = try await harness.client()
         async let slow = client.send(
-            method: .POST, path: "/v1/images/vectorize", headers: harness.authorized(["X-StandIn-Delay-Ms": "800"]),
+            method: .POST, path: "/v1/images/vectorize", headers: harness.authorized(["X-StandIn-Delay-Ms": "2500"]),
             body: ByteBuffer(string: "{}"))
         // Shut down only once the request is in flight (an idle connection is closed at once, correctly).
         while harness.standIn.requestCount == 0 { try await Task.sleep(for: .milliseconds(20)) }

@@ -62,7 +62,8 @@ final class EdgeHarness: Sendable {
     /// Starts the stand-in and the edge. `adjust` may change the compiled default policy first.
     /// `recraftURL` overrides where the `recraft` upstream points (e.g. a closed port).
     static func start(
-        recraftURL: String? = nil, filters: FilterRegistry = .builtIn, adjust: (inout EdgePolicy) -> Void = { _ in }
+        recraftURL: String? = nil, filters: FilterRegistry = .builtIn, metrics: EdgeMetrics = EdgeMetrics(),
+        accessLog: AccessLog = .disabled, adjust: (inout EdgePolicy) -> Void = { _ in }
     ) async throws -> EdgeHarness {
         let ca = try TestCertificateAuthority()
         let standIn = try await RecraftStandIn.start(.init(
@@ -87,7 +88,8 @@ final class EdgeHarness: Sendable {
         do {
             edge = try await EdgeServer.start(EdgeServerConfiguration(
             policy: policy, environment: environment, host: "127.0.0.1", port: 0,
-            certificatePath: ca.leafCertificatePath, keyPath: ca.leafKeyPath, logger: logger, ledger: ledger, filters: filters))
+            certificatePath: ca.leafCertificatePath, keyPath: ca.leafKeyPath, logger: logger, ledger: ledger, filters: filters,
+            metrics: metrics, accessLog: accessLog))
         } catch {
             try? await standIn.shutdown()
             ledger.close()
@@ -149,10 +151,11 @@ final class EdgeHarness: Sendable {
 
 /// Runs `body` with a started harness and always stops it.
 func withEdge(
-    recraftURL: String? = nil, filters: FilterRegistry = .builtIn, adjust: (inout EdgePolicy) -> Void = { _ in },
+    recraftURL: String? = nil, filters: FilterRegistry = .builtIn, metrics: EdgeMetrics = EdgeMetrics(),
+    accessLog: AccessLog = .disabled, adjust: (inout EdgePolicy) -> Void = { _ in },
     _ body: (EdgeHarness) async throws -> Void
 ) async throws {
-    let harness = try await EdgeHarness.start(recraftURL: recraftURL, filters: filters, adjust: adjust)
+    let harness = try await EdgeHarness.start(recraftURL: recraftURL, filters: filters, metrics: metrics, accessLog: accessLog, adjust: adjust)
     do {
         try await body(harness)
     } catch {

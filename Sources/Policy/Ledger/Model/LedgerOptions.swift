@@ -11,12 +11,18 @@ public struct LedgerOptions: Sendable {
     public var sessionLifetime: Double
     /// LMDB reader slots (one per `LedgerReader` and per concurrent read), shared by all processes.
     public var maxReaders: Int
-    /// Runs on the writer thread after each batch's completions have run. Lets a consumer buffer results
+    /// Runs on the writer thread after each round of completions: a committed batch's, or a flush's that
+    /// released results waiting to be durable. Lets a consumer buffer results
     /// in its completions and wake each event loop once per batch instead of once per mutation.
     public var afterBatch: (@Sendable () -> Void)?
+    /// Runs on the writer thread after each commit with the number of mutations it carried and the
+    /// nanoseconds from the transaction's start to the end of its commit (metrics).
+    public var onCommit: (@Sendable (_ mutations: Int, _ nanoseconds: Int64) -> Void)?
 
     public init(maxBatchSize: Int = 4096, lazySyncInterval: Double = 1, sessionRefreshInterval: Double = 300,
-                sessionLifetime: Double = 30 * 86_400, maxReaders: Int = 1024, afterBatch: (@Sendable () -> Void)? = nil) {
+                sessionLifetime: Double = 30 * 86_400, maxReaders: Int = 1024, afterBatch: (@Sendable () -> Void)? = nil,
+                onCommit: (@Sendable (_ mutations: Int, _ nanoseconds: Int64) -> Void)? = nil) {
+        self.onCommit = onCommit
         self.maxBatchSize = max(1, maxBatchSize)
         self.lazySyncInterval = lazySyncInterval
         self.sessionRefreshInterval = sessionRefreshInterval
