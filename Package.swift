@@ -49,7 +49,9 @@ let package = Package(
                 "Policy",
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
-            exclude: ["Templates", "Assets"],
+            // embedInCode: every file becomes a `[UInt8]` constant in the module (PackageResources), so a
+            // copied or moved binary serves its pages with no resource bundle beside it.
+            resources: [.embedInCode("Templates"), .embedInCode("Assets")],
             swiftSettings: strictSettings
         ),
         .target(

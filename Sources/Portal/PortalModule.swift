@@ -1,1 +1,0 @@
-// The Portal module: server-rendered pages of the Recraftor portal (see PortalSite).
