@@ -11,7 +11,7 @@ public struct PortalSite: Sendable {
     /// same-origin frames, fetches and form targets). The proxy sends it with every page.
     public static let contentSecurityPolicy =
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-src 'self'; "
-        + "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'"
+        + "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'self'"
 
     /// The names of every asset `asset(named:)` serves.
     public static let assetNames: [String] = PortalAssetCatalog.embedded.map(\.name)

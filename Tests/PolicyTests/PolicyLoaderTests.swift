@@ -50,7 +50,8 @@ struct PolicyLoaderTests {
         #expect(id("GET", "/v1/images/vectorize") == "405:POST")
         #expect(id("POST", "/v1/images/unknown") == "v1_unknown")
         #expect(id("GET", "/api/whatever") == "api_unknown")
-        #expect(id("GET", "/dashboard") == "app")
+        #expect(id("GET", "/dashboard") == "page_dashboard")
+        #expect(id("GET", "/dashboard/projects") == "app")
         if case .matched(let route) = routes.decide(method: "POST", path: "/api/recraft/generative-upscale") {
             #expect(route.action == .forward(upstream: "recraft", upstreamPath: "/v1/images/creativeUpscale"))
             #expect(route.operation == "generative_upscale")

@@ -25,6 +25,13 @@ public struct LocalResponse: Sendable {
         self.init(status: status, contentType: contentType, body: ByteBuffer(string: body), headers: headers)
     }
 
+    /// Whether a filter's lines or the handler's headers already carry `name` (lower case).
+    private func hasLine(named name: String) -> Bool {
+        if extraHeaders.contains(where: { $0.0.lowercased() == name }) { return true }
+        guard let lines = extraLines else { return false }
+        return String(buffer: lines).lowercased().contains("\r\n" + name + ":") || String(buffer: lines).lowercased().hasPrefix(name + ":")
+    }
+
     /// The body as text (error bodies are UTF-8 JSON).
     var bodyText: String { String(buffer: body) }
 
@@ -82,7 +89,8 @@ public struct LocalResponse: Sendable {
         }
         buffer.writeStaticString("\r\nCache-Control: ")
         buffer.writeString(cacheControl)
-        buffer.writeStaticString("\r\nX-Content-Type-Options: nosniff\r\nX-Request-Id: ")
+        if !hasLine(named: "x-content-type-options") { buffer.writeStaticString("\r\nX-Content-Type-Options: nosniff") }
+        buffer.writeStaticString("\r\nX-Request-Id: ")
         requestID.write(into: &buffer)
         buffer.writeStaticString("\r\n")
         for (name, value) in extraHeaders {

@@ -3,6 +3,7 @@ public import Logging
 public import NIOCore
 public import NIOPosix
 public import Policy
+import Portal
 
 /// Typed per-exchange state that filters read and write; it lives no longer than its request.
 public struct ExchangeContext {
@@ -77,8 +78,12 @@ public final class EdgeServices {
     public let blockingPool: NIOThreadPool?
     /// The whole compiled policy (plans, prices, routes) for local handlers and pages.
     public let policy: EdgePolicy
+    /// The portal's pages and assets (templates compiled once per server).
+    let portal: PortalSite?
 
-    init(ledger: Ledger?, reader: LedgerReader?, policy: EdgePolicy, logger: Logger, blockingPool: NIOThreadPool? = nil) {
+    init(ledger: Ledger?, reader: LedgerReader?, policy: EdgePolicy, logger: Logger, blockingPool: NIOThreadPool? = nil,
+         portal: PortalSite? = nil) {
+        self.portal = portal
         self.blockingPool = blockingPool
         self.policy = policy
         self.ledger = ledger

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Policy
+import Portal
 
 /// What every connection on every event loop shares, read-only: the compiled policy and the
 /// prepared upstream endpoints. Built once at start (and swapped whole on a reload).
@@ -22,6 +23,8 @@ final class EdgeRuntime: Sendable {
     /// The server's metrics (each loop caches its handles) and the access log.
     let metrics: EdgeMetrics
     let accessLog: AccessLog
+    /// The portal's pages, when a route serves them.
+    let portal: PortalSite?
     /// Timeouts as NIO amounts.
     let headerReadTimeout: TimeAmount
     let clientIdleTimeout: TimeAmount
@@ -37,6 +40,10 @@ final class EdgeRuntime: Sendable {
         self.ledger = ledger
         self.chains = try filters.chains(for: policy.routes)
         self.localHandlers = try handlers.resolve(for: policy.routes)
+        self.portal = policy.routes.routes.contains { route in
+            if case .local(let name) = route.action { return name == "portal_page" || name == "portal_asset" }
+            return false
+        } ? try PortalSite(policy: policy) : nil
         self.blockingPool = blockingPool
         var endpoints: [UpstreamEndpoint] = []
         var index: [String: Int] = [:]

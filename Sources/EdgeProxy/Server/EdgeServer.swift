@@ -93,42 +93,53 @@ public final class EdgeServer: Sendable {
         let threads = configuration.policy.server.eventLoops > 0 ? configuration.policy.server.eventLoops : System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         var poolsByLoop: [(loop: any EventLoop, pools: NIOLoopBound<UpstreamPools>)] = []
-        for loop in group.makeIterator() {
-            let pools = try await loop.submit { NIOLoopBound(try UpstreamPools(runtime: runtime, eventLoop: loop), eventLoop: loop) }.get()
-            poolsByLoop.append((loop, pools))
-        }
-        let lookup = poolsByLoop
-        let quiesce = ServerQuiescingHelper(group: group)
+        let bound: (channel: any Channel, quiesce: ServerQuiescingHelper)
         do {
-            let channel = try await ServerBootstrap(group: group)
-                .serverChannelOption(.backlog, value: 1024)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .serverChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
-                    }
-                }
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .childChannelOption(.writeBufferWaterMark, value: .init(low: 64 * 1024, high: 256 * 1024))
-                .childChannelOption(.maxMessagesPerRead, value: 16)
-                .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        guard let pools = lookup.first(where: { $0.loop === channel.eventLoop })?.pools.value else {
-                            throw ChannelError.inappropriateOperationForState
-                        }
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
-                        try channel.pipeline.syncOperations.addHandler(EdgeConnectionHandler(runtime: runtime, pools: pools))
-                    }
-                }
-                .bind(host: configuration.host, port: configuration.port)
-                .get()
-            return EdgeServer(group: group, serverChannel: channel, quiesce: quiesce, runtime: runtime, poolsByLoop: poolsByLoop,
-                              blockingPool: blockingPool)
+            for loop in group.makeIterator() {
+                let pools = try await loop.submit { NIOLoopBound(try UpstreamPools(runtime: runtime, eventLoop: loop), eventLoop: loop) }.get()
+                poolsByLoop.append((loop, pools))
+            }
+            bound = try await bind(configuration, group: group, tls: tls, runtime: runtime, poolsByLoop: poolsByLoop)
         } catch {
             try? await group.shutdownGracefully()
             try? await blockingPool.shutdownGracefully()
             throw error
         }
+        return EdgeServer(group: group, serverChannel: bound.channel, quiesce: bound.quiesce, runtime: runtime,
+                          poolsByLoop: poolsByLoop, blockingPool: blockingPool)
+    }
+
+    /// Binds the TLS listener. A failure leaves this frame before the caller stops the loops, so
+    /// the quiescing helper (whose deinit completes a promise on a loop) is gone by then.
+    private static func bind(
+        _ configuration: EdgeServerConfiguration, group: MultiThreadedEventLoopGroup, tls: NIOSSLContext,
+        runtime: EdgeRuntime, poolsByLoop: [(loop: any EventLoop, pools: NIOLoopBound<UpstreamPools>)]
+    ) async throws -> (channel: any Channel, quiesce: ServerQuiescingHelper) {
+        let lookup = poolsByLoop
+        let quiesce = ServerQuiescingHelper(group: group)
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
+                }
+            }
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 64 * 1024, high: 256 * 1024))
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    guard let pools = lookup.first(where: { $0.loop === channel.eventLoop })?.pools.value else {
+                        throw ChannelError.inappropriateOperationForState
+                    }
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    try channel.pipeline.syncOperations.addHandler(EdgeConnectionHandler(runtime: runtime, pools: pools))
+                }
+            }
+            .bind(host: configuration.host, port: configuration.port)
+            .get()
+        return (channel, quiesce)
     }
 
     /// Stops accepting, lets in-flight exchanges finish for up to `grace`, then closes the rest.

@@ -93,6 +93,11 @@ struct ServeCommand: AsyncParsableCommand {
         } catch let error as PolicyError {
             printError("\(path): invalid policy: \(error)")
             throw ExitCode(2)
+        } catch {
+            printError("Cannot start the edge on \(environment.listen): \(error)")
+            ledger.close()
+            if let standIn { try? await standIn.shutdown() }
+            throw ExitCode(1)
         }
         let shownHost = listen.host == "0.0.0.0" || listen.host == "::" ? "localhost" : listen.host
         print("Recraftor Edge listening on https://\(shownHost):\(server.port) (policy \(path))")

@@ -52,12 +52,12 @@ struct CustomFilterTests {
     func customFilter() async throws {
         try await withEdge(filters: Self.registry, adjust: Self.onAppRoute(["require_tenant", "delay"])) { edge in
             let client = try await edge.client()
-            let refused = try await client.send(method: .GET, path: "/dashboard")
+            let refused = try await client.send(method: .GET, path: "/dashboard/projects")
             #expect(refused.status == .badRequest)
             #expect(refused.bodyText.contains("missing_tenant"))
             #expect(edge.standIn.requestCount == 0)
 
-            let passed = try await client.send(method: .GET, path: "/dashboard", headers: ["X-Tenant": "acme"])
+            let passed = try await client.send(method: .GET, path: "/dashboard/projects", headers: ["X-Tenant": "acme"])
             #expect(passed.status == .ok)
             #expect(passed.headers["X-Tenant-Checked"].first == "yes")
             #expect(passed.headers["X-Delayed"].first == "50ms")
