@@ -15,7 +15,7 @@ import Policy
 /// cookie-authenticated requests is in `authenticate` (it needs the credential).
 struct CORSFilter: EdgeFilter {
     /// Response headers a browser page may read (tokens, limits, request id).
-    static let exposedHeaders = "X-Request-Id, X-Tokens-Charged, X-Tokens-Remaining, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After"
+    static let exposedHeaders = "X-Request-Id, X-Tokens-Charged, X-Tokens-Remaining, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, Idempotent-Replayed"
 
     func requestHead(_ request: EdgeRequest, _ exchange: inout ExchangeContext) -> FilterDecision {
         exchange.responseHeaders.add("Vary", "Origin")

@@ -35,8 +35,8 @@ struct RegisterHandler: LocalHandler {
             return .now(PortalJSON.invalid("The password is too long", field: "password").response)
         }
         let name = body.name?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let name, name.utf8.count > 200 {
-            return .now(PortalJSON.invalid("The name must be at most 200 bytes", field: "name").response)
+        if let name, name.utf8.count > 200 || name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            return .now(PortalJSON.invalid("The name must be at most 200 bytes on one line", field: "name").response)
         }
         let password = body.password
         let cookie = exchange.services.authentication.sessionCookie

@@ -24,6 +24,10 @@ enum PortalJSON {
             return .failure(invalid(field.isEmpty ? "The request body must be a JSON object" : "'\(field)' has the wrong type", field: field.isEmpty ? nil : field))
         } catch let DecodingError.keyNotFound(key, _) {
             return .failure(invalid("'\(key.stringValue)' is required", field: key.stringValue))
+        } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
+            // Valid JSON, but a number that does not fit the field (a fraction, or too large).
+            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return .failure(invalid("'\(field)' is not a whole number in range", field: field))
         } catch {
             return .failure(invalid("The request body is not valid JSON", field: nil))
         }

@@ -120,6 +120,7 @@ struct TokensHandler: LocalHandler {
             PortalJSON.response(200, ["charged": outcome.value.charged, "balance": outcome.value.balance, "available": outcome.value.available],
                                 headers: outcome.replayed ? [("Idempotent-Replayed", "true")] : [])
                 .with(header: ("X-Tokens-Charged", outcome.replayed ? "0" : String(outcome.value.charged)))
+                .with(header: ("X-Tokens-Remaining", String(outcome.value.available)))
         })
     }
 
