@@ -327,7 +327,7 @@ fi
 if has edge && [ -z "${STATUS[edge]:-}" ]; then
   log "edge on 127.0.0.1:${PORT[edge]} (admin ${EDGE_ADMIN_PORT})"
   # Run from $WORK so that a developer's .env in the repository is not picked up.
-  ( cd "$WORK" && exec env EDGE_LISTEN="127.0.0.1:${PORT[edge]}" EDGE_ADMIN_LISTEN="127.0.0.1:$EDGE_ADMIN_PORT" \
+  ( cd "$WORK" && exec env EDGE_LISTEN="127.0.0.1:${PORT[edge]}" EDGE_ADMIN_LISTEN="127.0.0.1:$EDGE_ADMIN_PORT" EDGE_ACCESS_LOG=off \
       EDGE_TLS_CERT="$WORK/leaf.pem" EDGE_TLS_KEY="$WORK/leaf.key" EDGE_DATA_DIR="$WORK/edge-data" \
       RECRAFT_API_URL="https://localhost:$UP_PORT" RECRAFT_CA_FILE="$WORK/ca.pem" \
       RECRAFT_API_TOKEN=bench-token "$EDGE_BIN" serve --config "$HERE/policy.yaml" ) \
@@ -358,7 +358,7 @@ if has edgefull && [ -z "${STATUS[edgefull]:-}" ] && [ -x "$EDGE_BIN" ]; then
       >>"$WORK/edgefull-seed.log" 2>&1 || { STATUS[edgefull]="FAIL: seeding users (see edgefull-seed.log)"; break; }
   done
   if [ -z "${STATUS[edgefull]:-}" ]; then
-    ( cd "$WORK" && exec env EDGE_LISTEN="127.0.0.1:${PORT[edgefull]}" EDGE_ADMIN_LISTEN="127.0.0.1:$EDGEFULL_ADMIN_PORT" \
+    ( cd "$WORK" && exec env EDGE_LISTEN="127.0.0.1:${PORT[edgefull]}" EDGE_ADMIN_LISTEN="127.0.0.1:$EDGEFULL_ADMIN_PORT" EDGE_ACCESS_LOG=off EDGE_DEMO=off \
         EDGE_TLS_CERT="$WORK/leaf.pem" EDGE_TLS_KEY="$WORK/leaf.key" EDGE_DATA_DIR="$WORK/edgefull-data" \
         RECRAFT_API_URL="https://localhost:$UP_PORT" RECRAFT_CA_FILE="$WORK/ca.pem" \
         RECRAFT_API_TOKEN=bench-token "$EDGE_BIN" serve --config "$WORK/policy-full.yaml" ) \
