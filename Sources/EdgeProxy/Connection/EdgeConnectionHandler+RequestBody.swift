@@ -88,20 +88,26 @@ extension EdgeConnectionHandler {
     private func requestBodyFailed(_ error: HTTPHeadError, sink: RequestBodySink) {
         switch sink {
         case .upstream:
-            if let upstream = exchange.upstream {
-                exchange.upstream = nil
-                upstream.abort()
-            }
-            if exchange.responseHeadSent {
-                closeNow()
-            } else {
-                respondLocally(.error(error), forceClose: true)
-            }
+            abandonExchange(answering: .error(error))
         case .held:
             respondLocally(.error(error), forceClose: true)
         case .discard:
             // The answer is already on its way; a broken body only ends the connection.
             closeAfterFlush()
+        }
+    }
+
+    /// Gives up on the exchange: drops its upstream connection, then answers `response` and closes —
+    /// or, when a response head already went out (the client cannot tell a cut response), just closes.
+    func abandonExchange(answering response: LocalResponse) {
+        if let upstream = exchange.upstream {
+            exchange.upstream = nil
+            upstream.abort()
+        }
+        if exchange.responseHeadSent {
+            closeNow()
+        } else {
+            respondLocally(response, forceClose: true)
         }
     }
 }

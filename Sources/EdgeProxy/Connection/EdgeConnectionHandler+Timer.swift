@@ -45,27 +45,13 @@ extension EdgeConnectionHandler {
                 closeNow()
             }
         case .upstreamResponse:
-            if let upstream = exchange.upstream {
-                exchange.upstream = nil
-                upstream.abort()
-            }
-            if exchange.responseHeadSent {
-                closeNow()
-            } else {
+            if !exchange.responseHeadSent {
                 upstreamNeedsFlush = false
                 state = state == .awaitingUpstream ? .proxying : state
-                respondLocally(UpstreamFailure.timedOut.localResponse, forceClose: true)
             }
+            abandonExchange(answering: UpstreamFailure.timedOut.localResponse)
         case .streamIdle:
-            if let upstream = exchange.upstream {
-                exchange.upstream = nil
-                upstream.abort()
-            }
-            if exchange.responseHeadSent {
-                closeNow()
-            } else {
-                respondLocally(UpstreamFailure.timedOut.localResponse, forceClose: true)
-            }
+            abandonExchange(answering: UpstreamFailure.timedOut.localResponse)
         }
     }
 }
