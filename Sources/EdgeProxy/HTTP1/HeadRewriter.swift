@@ -89,24 +89,50 @@ enum HeadRewriter {
     }
 
     /// The response head sent to the client. `extraLines` are complete `Name: value\r\n` lines.
+    /// Whether the `Name: value\r\n` lines in `lines` set the header named `name[start..<end]`
+    /// (letter case aside). `Vary` never counts: it is a list, and both lines are kept.
+    static func lines(_ lines: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
+        let length = end - start
+        if HTTPBytes.equalsLowercase(name, start, end, "vary") { return false }
+        var lineStart = 0
+        while lineStart + length < lines.count {
+            if lines[lineStart + length] == UInt8(ascii: ":") {
+                var same = true
+                for k in 0..<length where lines[lineStart + k] | 0x20 != name[start + k] | 0x20 {
+                    same = false
+                    break
+                }
+                if same { return true }
+            }
+            // Next line.
+            guard let newline = lines[lineStart...].firstIndex(of: HTTPBytes.lf) else { return false }
+            lineStart = newline + 1
+        }
+        return false
+    }
+
     static func clientResponseHead(
         _ r: ResponseHead, framing: ClientFraming, requestID: RequestID, isHEAD: Bool,
         closeConnection: Bool, clientIsHTTP10: Bool, extraLines: ByteBuffer?, allocator: ByteBufferAllocator
     ) -> ByteBuffer {
         var out = allocator.buffer(capacity: r.bytes.readableBytes + 128 + (extraLines?.readableBytes ?? 0))
-        r.bytes.withUnsafeReadableBytes { b in
-            out.writeStaticString("HTTP/1.1 ")
-            out.writeBytes(UnsafeRawBufferPointer(rebasing: b[9..<12]))
-            out.writeInteger(HTTPBytes.sp)
-            out.writeBytes(UnsafeRawBufferPointer(rebasing: b[r.reasonStart..<r.reasonEnd]))
-            out.writeStaticString("\r\n")
-            for field in r.fields {
-                switch field.known {
-                case .contentLength, .xRequestID, .xTokensPrefixed: continue
-                default: if field.known.isHopByHop || field.listedInConnection { continue }
-                }
-                out.writeBytes(UnsafeRawBufferPointer(rebasing: b[Int(field.nameStart)..<Int(field.valueEnd)]))
+        withOptionalBytes(extraLines) { extra in
+            r.bytes.withUnsafeReadableBytes { b in
+                out.writeStaticString("HTTP/1.1 ")
+                out.writeBytes(UnsafeRawBufferPointer(rebasing: b[9..<12]))
+                out.writeInteger(HTTPBytes.sp)
+                out.writeBytes(UnsafeRawBufferPointer(rebasing: b[r.reasonStart..<r.reasonEnd]))
                 out.writeStaticString("\r\n")
+                for field in r.fields {
+                    switch field.known {
+                    case .contentLength, .xRequestID, .xTokensPrefixed: continue
+                    default: if field.known.isHopByHop || field.listedInConnection { continue }
+                    }
+                    // A header the edge sets itself (CORS, security headers, rate limits) replaces the upstream's.
+                    if let extra, Self.lines(extra, name: b, Int(field.nameStart), Int(field.nameEnd)) { continue }
+                    out.writeBytes(UnsafeRawBufferPointer(rebasing: b[Int(field.nameStart)..<Int(field.valueEnd)]))
+                    out.writeStaticString("\r\n")
+                }
             }
         }
         switch framing {

@@ -9,6 +9,7 @@ internal import NIOHTTP1
 /// - `X-StandIn-Body-Delay-Ms: N` — trickle the body: wait N ms before each piece (the first included).
 /// - `X-StandIn-Body-Piece-Bytes: N` — piece size while trickling (default 16) or streaming (default 64 KiB).
 /// - `X-StandIn-Close: 1` — answer normally with `Connection: close`, then close.
+/// - `X-StandIn-Response-Header: Name: value` (repeatable) — add this header to the answer.
 struct StandInControls {
     /// Status forced by `X-StandIn-Status`.
     var status: Int?
@@ -22,6 +23,8 @@ struct StandInControls {
     var reset = false
     /// Close after answering.
     var close = false
+    /// Extra response headers asked for with `X-StandIn-Response-Header`.
+    var responseHeaders: [(String, String)] = []
     /// Why a control header was refused (→ 400), if one was.
     var problem: String?
 
@@ -49,6 +52,14 @@ struct StandInControls {
             } else {
                 problem = "X-StandIn-Body-Piece-Bytes must be a positive integer, got '\(value)'"
             }
+        }
+        for value in headers[canonicalForm: "x-standin-response-header"] {
+            let parts = value.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, !parts[0].isEmpty else {
+                problem = "X-StandIn-Response-Header must be 'Name: value', got '\(value)'"
+                continue
+            }
+            responseHeaders.append((String(parts[0]), String(String(parts[1]).trimmed)))
         }
         reset = Self.isSet(headers.first(name: "x-standin-reset"))
         close = Self.isSet(headers.first(name: "x-standin-close"))

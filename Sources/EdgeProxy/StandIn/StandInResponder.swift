@@ -21,9 +21,12 @@ enum StandInResponder {
             return .error(.badRequest, version: version, code: "invalid_standin_control", message: problem)
         }
         if let code = request.controls.status, !(200...299).contains(code) {
-            return forcedStatus(code, version: version, path: request.head.uri)
+            var forced = forcedStatus(code, version: version, path: request.head.uri)
+            for (name, value) in request.controls.responseHeaders { forced.head.headers.add(name: name, value: value) }
+            return forced
         }
         var response = routeResponse(request, sha256: sha256)
+        for (name, value) in request.controls.responseHeaders { response.head.headers.add(name: name, value: value) }
         if let code = request.controls.status {
             response.head.status = HTTPResponseStatus(statusCode: code)
             if code == 204 || code == 304 {

@@ -203,4 +203,32 @@ struct EdgePolicyFilterTests {
             await client.close()
         }
     }
+
+    @Test("Headers the edge sets replace the upstream's (one CSP, one CORS origin, no forged X-Tokens-*); Vary lists are kept")
+    func edgeHeadersReplaceUpstreams() async throws {
+        try await withEdge { edge in
+            let (_, key) = try edge.makeUser("headers@example.com", tokens: 40)
+            let client = try await edge.client()
+            var headers: HTTPHeaders = ["Origin": Self.appOrigin(edge)]
+            for line in ["Content-Security-Policy: default-src *", "X-Content-Type-Options: sniff-away",
+                         "Access-Control-Allow-Origin: *", "Vary: Accept-Encoding", "X-App-Own: kept"] {
+                headers.add(name: "X-StandIn-Response-Header", value: line)
+            }
+            let page = try await client.send(method: .GET, path: "/about", headers: headers)
+            #expect(page.status == .ok)
+            #expect(page.headers["Content-Security-Policy"] == ["frame-ancestors 'self' \(Self.appOrigin(edge))"])
+            #expect(page.headers["X-Content-Type-Options"] == ["nosniff"])
+            #expect(page.headers["X-App-Own"] == ["kept"])
+
+            var metered = headers
+            metered.add(name: "Authorization", value: "Bearer \(key)")
+            metered.add(name: "X-StandIn-Response-Header", value: "X-Tokens-Remaining: 999999")
+            let generation = try await client.send(method: .POST, path: "/v1/images/vectorize", headers: metered, body: ByteBuffer(string: "{}"))
+            #expect(generation.status == .ok)
+            #expect(generation.headers["Access-Control-Allow-Origin"] == [Self.appOrigin(edge)])
+            #expect(generation.headers["X-Tokens-Remaining"] == ["36"])
+            #expect(generation.headers["Vary"].contains("Accept-Encoding") && generation.headers["Vary"].contains("Origin"))
+            await client.close()
+        }
+    }
 }
