@@ -5,7 +5,7 @@ import Policy
 struct LedgerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger", abstract: "Verify the ledger, apply renewals, benchmark group commit.",
-        subcommands: [Verify.self, Renew.self, LedgerBenchCommand.self, LedgerStressCommand.self])
+        subcommands: [Verify.self, Renew.self, Purge.self, LedgerBenchCommand.self, LedgerStressCommand.self])
 
     /// `ledger verify`: exits 1 when an invariant is broken.
     struct Verify: ParsableCommand {
@@ -42,6 +42,22 @@ struct LedgerCommand: ParsableCommand {
                 defer { ledger.close() }
                 let summary = try ledger.renewAll()
                 print("examined \(summary.examined) balances, renewed \(summary.renewed)")
+            }
+        }
+    }
+
+    /// `ledger purge`: deletes expired sessions and stale idempotency records now.
+    struct Purge: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete expired sessions and idempotency records older than 24 h.")
+
+        @OptionGroup var location: LedgerLocation
+
+        func run() throws {
+            try runReporting {
+                let (ledger, _) = try location.open()
+                defer { ledger.close() }
+                let summary = try ledger.purgeExpired()
+                print("deleted \(summary.sessions) expired sessions and \(summary.idempotencyRecords) idempotency records")
             }
         }
     }

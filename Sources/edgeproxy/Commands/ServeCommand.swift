@@ -154,8 +154,11 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
 
+        var configured = services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+        configured.append(.init(service: LedgerMaintenanceService(ledger: ledger, interval: .seconds(600), logger: logger),
+                                successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
         let group = ServiceGroup(configuration: .init(
-            services: services.map { .init(service: $0) },
+            services: configured,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
