@@ -39,7 +39,8 @@ public struct LocalResponse: Sendable {
     var hasNoContent: Bool { status == 204 || status == 304 }
 
     /// A JSON error with the given status and code. `details` are extra members of `error` (numbers or strings).
-    public static func error(status: Int, code: String, message: String, details: [(String, JSONScalar)] = []) -> LocalResponse {
+    public static func error(status: Int, code: String, message: String, details: [(String, JSONScalar)] = [],
+                             headers: [(String, String)] = []) -> LocalResponse {
         var json = "{\"error\":{\"code\":"
         json += jsonString(code)
         json += ",\"message\":"
@@ -54,7 +55,7 @@ public struct LocalResponse: Sendable {
             }
         }
         json += "}}"
-        return LocalResponse(status: status, body: json)
+        return LocalResponse(status: status, body: json, headers: headers)
     }
 
     static func error(_ e: HTTPHeadError) -> LocalResponse {

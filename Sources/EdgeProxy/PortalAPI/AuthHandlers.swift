@@ -79,11 +79,14 @@ struct LoginHandler: LocalHandler {
             return .now(Self.invalidCredentials)
         }
         let account = UserAccount.normalizedEmail(body.email) ?? body.email.lowercased()
-        if case .limited(_, let retryAfter) = exchange.services.rateLimiter.check(routeClass: exchange.route.rateLimitClass, subject: account) {
+        if case .limited(let state, let retryAfter) = exchange.services.rateLimiter.check(routeClass: exchange.route.rateLimitClass, subject: account) {
             exchange.services.logger.notice("security: sign-in attempts for one account rate limited", metadata: [
                 "client": "\(exchange.clientAddress)", "request_id": "\(exchange.requestIDText)"])
-            return .now(.error(status: 429, code: "rate_limited", message: "Too many sign-in attempts; retry in \(retryAfter) s",
-                               details: [("retry_after", .int(Int64(retryAfter)))]).with(header: ("Retry-After", String(retryAfter))))
+            // The account's bucket decided: its numbers replace the per-IP bucket's RateLimit-* lines.
+            return .now(LocalResponse.error(status: 429, code: "rate_limited", message: "Too many sign-in attempts; retry in \(retryAfter) s",
+                                            details: [("retry_after", .int(Int64(retryAfter)))],
+                                            headers: [("Retry-After", String(retryAfter)), ("RateLimit-Limit", String(state.limit)),
+                                                      ("RateLimit-Remaining", String(state.remaining)), ("RateLimit-Reset", String(state.resetSeconds))]))
         }
         let (email, password) = (body.email, body.password)
         let cookie = exchange.services.authentication.sessionCookie
