@@ -11,10 +11,7 @@ struct PortalPageTests {
     let rendered: RenderedSite
 
     init() throws {
-        let policy = try loadPolicy()
-        site = try PortalSite(policy: policy)
-        fixture = try LedgerFixture(policy: policy)
-        rendered = try RenderedSite(site: site, fixture: fixture)
+        (site, fixture, rendered) = try renderDefaultSite()
     }
 
     @Test("Every page is a complete HTML document with landmarks, a skip link and the shared assets")

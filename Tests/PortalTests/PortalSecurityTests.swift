@@ -11,10 +11,7 @@ struct PortalSecurityTests {
     let rendered: RenderedSite
 
     init() throws {
-        let policy = try loadPolicy()
-        site = try PortalSite(policy: policy)
-        fixture = try LedgerFixture(policy: policy)
-        rendered = try RenderedSite(site: site, fixture: fixture)
+        (site, fixture, rendered) = try renderDefaultSite()
     }
 
     @Test("User data (names, key names, reasons, request ids, notices, plan names) is always HTML-escaped")

@@ -79,6 +79,14 @@ final class LedgerFixture {
 }
 
 /// Every page of the site, rendered with hostile user data wherever a page shows user data.
+/// The default policy's site, a ledger fixture, and every page rendered from them.
+func renderDefaultSite() throws -> (PortalSite, LedgerFixture, RenderedSite) {
+    let policy = try loadPolicy()
+    let site = try PortalSite(policy: policy)
+    let fixture = try LedgerFixture(policy: policy)
+    return (site, fixture, try RenderedSite(site: site, fixture: fixture))
+}
+
 struct RenderedSite {
     let pages: [(name: String, document: PortalDocument)]
 

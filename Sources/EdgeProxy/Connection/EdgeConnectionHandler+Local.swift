@@ -60,21 +60,13 @@ extension EdgeConnectionHandler {
     }
 
     /// The handler's answer with the lines the filters added (CORS, rate limits, security headers);
-    /// a header the handler sets itself (e.g. a page's own Content-Security-Policy) wins over a
-    /// filter's line of the same name.
+    /// `LocalResponse.encode` lets a header the handler set itself win over a filter's line.
     private func decorated(_ response: LocalResponse) -> LocalResponse {
         var response = response
-        guard let filterLines = exchange.filterContext?.responseHeaders.buffer else { return response }
-        var lines = ByteBuffer()
-        lines.reserveCapacity(filterLines.readableBytes)
-        for line in String(buffer: filterLines).split(separator: "\r\n", omittingEmptySubsequences: true) {
-            let name = line.prefix { $0 != ":" }.lowercased()
-            guard !response.extraHeaders.contains(where: { $0.0.lowercased() == name }) else { continue }
-            lines.writeSubstring(line)
-            lines.writeStaticString("\r\n")
+        if var lines = exchange.filterContext?.responseHeaders.buffer {
+            if var own = response.extraLines { lines.writeBuffer(&own) }
+            response.extraLines = lines
         }
-        if var own = response.extraLines { lines.writeBuffer(&own) }
-        response.extraLines = lines
         return response
     }
 }

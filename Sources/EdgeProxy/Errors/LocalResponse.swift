@@ -25,11 +25,35 @@ public struct LocalResponse: Sendable {
         self.init(status: status, contentType: contentType, body: ByteBuffer(string: body), headers: headers)
     }
 
-    /// Whether a filter's lines or the handler's headers already carry `name` (lower case).
-    private func hasLine(named name: String) -> Bool {
-        if extraHeaders.contains(where: { $0.0.lowercased() == name }) { return true }
+    private static let noSniffName = Array("x-content-type-options".utf8)
+
+    /// Whether the responder's headers or the filters' lines set the header `name` (lower case).
+    private func setsHeader(_ name: [UInt8]) -> Bool {
+        if extraHeaders.contains(where: { $0.0.utf8.elementsEqual(name, by: { $0 | 0x20 == $1 | 0x20 }) }) { return true }
         guard let lines = extraLines else { return false }
-        return String(buffer: lines).lowercased().contains("\r\n" + name + ":") || String(buffer: lines).lowercased().hasPrefix(name + ":")
+        return lines.withUnsafeReadableBytes { raw in
+            name.withUnsafeBytes { HeadRewriter.lines(raw, name: $0, 0, $0.count) }
+        }
+    }
+
+    /// Writes the filters' lines, except those naming a header the responder set itself (a page's
+    /// own Content-Security-Policy, an account bucket's RateLimit-*): the responder's value wins.
+    private func writeFilterLines(_ lines: ByteBuffer, into buffer: inout ByteBuffer) {
+        guard !extraHeaders.isEmpty else {
+            buffer.writeImmutableBuffer(lines)
+            return
+        }
+        lines.withUnsafeReadableBytes { raw in
+            var start = 0
+            while start < raw.count {
+                let end = (raw[start...].firstIndex(of: HTTPBytes.lf) ?? raw.count - 1) + 1
+                let colon = raw[start..<end].firstIndex(of: UInt8(ascii: ":")) ?? end
+                let name = UnsafeRawBufferPointer(rebasing: raw[start..<colon])
+                let replaced = extraHeaders.contains { $0.0.utf8.elementsEqual(name, by: { $0 | 0x20 == $1 | 0x20 }) }
+                if !replaced { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[start..<end])) }
+                start = end
+            }
+        }
     }
 
     /// The body as text (error bodies are UTF-8 JSON).
@@ -90,7 +114,7 @@ public struct LocalResponse: Sendable {
         }
         buffer.writeStaticString("\r\nCache-Control: ")
         buffer.writeString(cacheControl)
-        if !hasLine(named: "x-content-type-options") { buffer.writeStaticString("\r\nX-Content-Type-Options: nosniff") }
+        if !setsHeader(Self.noSniffName) { buffer.writeStaticString("\r\nX-Content-Type-Options: nosniff") }
         buffer.writeStaticString("\r\nX-Request-Id: ")
         requestID.write(into: &buffer)
         buffer.writeStaticString("\r\n")
@@ -100,7 +124,7 @@ public struct LocalResponse: Sendable {
             buffer.writeString(value)
             buffer.writeStaticString("\r\n")
         }
-        if var lines = extraLines { buffer.writeBuffer(&lines) }
+        if let lines = extraLines { writeFilterLines(lines, into: &buffer) }
         if closeConnection { buffer.writeStaticString("Connection: close\r\n") }
         buffer.writeStaticString("\r\n")
         if !isHEAD && !hasNoContent { buffer.writeImmutableBuffer(body) }

@@ -1,4 +1,5 @@
 public import Foundation
+import Policy
 
 /// One access-log line: what happened to one exchange, with only fields that are safe to retain.
 ///
@@ -128,16 +129,7 @@ public struct AccessLogRecord: Sendable, Equatable {
         let milliseconds = microseconds >= 0 ? microseconds / 1000 : (microseconds - 999) / 1000
         let days = milliseconds >= 0 ? milliseconds / 86_400_000 : (milliseconds - 86_399_999) / 86_400_000
         let millisecondOfDay = milliseconds - days * 86_400_000
-        // Civil date from days since 1970-01-01 (H. Hinnant's `civil_from_days`).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let shiftedMonth = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
-        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let (year, month, day) = PlanCalendar.civil(fromDays: days)
 
         appendDigits(year, width: 4, to: &bytes)
         bytes.append(UInt8(ascii: "-"))

@@ -144,15 +144,14 @@ struct UsageHandler: LocalHandler {
         }
     }
 
+    /// The start (UTC) of a `YYYY-MM-DD` day, or nil for anything else (including 2026-02-30).
     static func parseDay(_ text: String) -> Date? {
         let parts = text.split(separator: "-")
-        guard text.count == 10, parts.count == 3, let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
+        guard text.count == 10, parts.count == 3, let y = Int64(parts[0]), let m = Int64(parts[1]), let d = Int64(parts[2]),
               (1970...9999).contains(y), (1...12).contains(m), (1...31).contains(d) else { return nil }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        guard let date = calendar.date(from: DateComponents(year: y, month: m, day: d)),
-              calendar.component(.day, from: date) == d else { return nil }
-        return date
+        let days = PlanCalendar.daysFromCivil(year: y, month: m, day: d)
+        guard PlanCalendar.civil(fromDays: days) == (y, m, d) else { return nil }
+        return Date(timeIntervalSince1970: Double(days) * 86_400)
     }
 
     static func day(_ date: Date) -> Date {
@@ -160,7 +159,7 @@ struct UsageHandler: LocalHandler {
     }
 
     static func dayString(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle().year().month().day())
+        PlanCalendar.dayString(Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
     }
 }
 

@@ -3,7 +3,9 @@
 /// Period *i* starts at anchor + *i* months. Adding months keeps the anchor's day of month and time of
 /// day, clamped to the month's length and always computed from the anchor (not from the previous
 /// period), so an account opened on 31 January renews on 28 (or 29) February, then on 31 March.
-enum PlanCalendar {
+/// Its civil-date arithmetic (UTC days ↔ year, month, day) is the one the portal, the usage API and
+/// the access log use too.
+public enum PlanCalendar {
     static let millisecondsPerDay: Int64 = 86_400_000
 
     /// The instant `months` calendar months after `anchorMs`.
@@ -36,8 +38,8 @@ enum PlanCalendar {
         return index
     }
 
-    /// `YYYY-MM-DD` of the UTC day containing `ms`.
-    static func dayString(_ ms: Int64) -> String {
+    /// `YYYY-MM-DD` of the UTC day containing `ms` (milliseconds since 1970).
+    public static func dayString(_ ms: Int64) -> String {
         let (days, _) = floorDivide(ms, millisecondsPerDay)
         let (y, m, d) = civil(fromDays: days)
         func pad(_ value: Int64, _ width: Int) -> String {
@@ -65,7 +67,7 @@ enum PlanCalendar {
     }
 
     /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-    static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
+    public static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -76,7 +78,7 @@ enum PlanCalendar {
     }
 
     /// The date of a day count since 1970-01-01 (H. Hinnant's `civil_from_days`).
-    static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+    public static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097

@@ -1,4 +1,5 @@
 import Foundation
+import Policy
 
 /// How the portal writes numbers and times, identically on every page and in portal.js
 /// (`en-US` grouping, UTC, `YYYY-MM-DD HH:MM UTC`), independent of the server's locale.
@@ -59,24 +60,10 @@ struct UTCDay: Hashable, Comparable {
     func adding(days: Int64) -> UTCDay { UTCDay(daysSinceEpoch: daysSinceEpoch + days) }
 
     /// Year, month (1–12) and day of month, by the proleptic Gregorian calendar.
-    var civil: (year: Int64, month: Int64, day: Int64) {
-        let shifted = daysSinceEpoch + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthFromMarch = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthFromMarch + 2) / 5 + 1
-        let month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
+    var civil: (year: Int64, month: Int64, day: Int64) { PlanCalendar.civil(fromDays: daysSinceEpoch) }
 
     /// `2026-11-20`: the format of `UsageRow.day`.
-    var isoString: String {
-        let (year, month, day) = civil
-        let paddedYear = String(repeating: "0", count: max(0, 4 - String(year).count)) + String(year)
-        return "\(paddedYear)-\(PortalFormat.twoDigits(month))-\(PortalFormat.twoDigits(day))"
-    }
+    var isoString: String { PlanCalendar.dayString(daysSinceEpoch * 86_400_000) }
 
     /// `Nov 20`: an axis label.
     var shortLabel: String {
