@@ -47,11 +47,14 @@ import Testing
         #expect(try ledger.balance(userId: user.id)?.balance == 81)
 
         clock.set(utc(2028, 2, 29, 9))
-        let renewed = try ledger.hold(userId: user.id, amount: 10, requestId: "after")  // the first write renews
+        let renewed = try ledger.hold(userId: user.id, amount: 10, requestId: "after")  // decided on the renewed balance
         #expect(renewed.balance == 200)
-        let history = try ledger.history(userId: user.id, limit: 2)
-        #expect(history.map(\.kind) == [.expiry, .renewal])
-        #expect(history[1].delta == 200 && history[0].delta == -81 && history[0].balanceAfter == 200)
+        _ = try ledger.charge(holdId: renewed.holdId, operation: "x", amount: 10)  // the first durable write records the renewal
+        let history = try ledger.history(userId: user.id, limit: 3)
+        #expect(history.map(\.kind) == [.charge, .expiry, .renewal])
+        #expect(history[0].balanceAfter == 190)
+        let renewal = Array(history.dropFirst())
+        #expect(renewal[1].delta == 200 && renewal[0].delta == -81 && renewal[0].balanceAfter == 200)
         let balance = try #require(try ledger.balance(userId: user.id))
         #expect(balance.periodStart == utc(2028, 2, 29, 9) && balance.periodEnd == utc(2028, 3, 31, 9))
         #expect(try ledger.verify().isConsistent)
@@ -71,8 +74,11 @@ import Testing
         #expect(try ledger.balance(userId: user.id)?.balance == 16_000)  // 6000 kept + 10000
 
         clock.set(utc(2026, 3, 31))
-        let open = try ledger.hold(userId: user.id, amount: 100, requestId: "")  // renews first: capped at 20000
+        let open = try ledger.hold(userId: user.id, amount: 100, requestId: "")  // decided on the renewed balance: capped at 20000
         #expect(open.balance == 20_000)
+        // A hold is volatile: the renewal it saw is recorded by the next durable write.
+        #expect(try ledger.history(userId: user.id, limit: 1).first?.kind == .renewal && ledger.history(userId: user.id, limit: 1).first?.balanceAfter == 16_000)
+        #expect(try ledger.renewAll() == RenewalSummary(examined: 1, renewed: 1))
         let latest = try ledger.history(userId: user.id, limit: 2)
         #expect(latest.map(\.kind) == [.expiry, .renewal] && latest[0].delta == -6_000)
 

@@ -48,15 +48,14 @@ extension Ledger {
     /// How long a stored idempotent result is replayed (a retry after this is a new request).
     public static let idempotencyWindowMs: Int64 = 24 * 3600 * 1000
 
-    /// Charges `amount` tokens for `operation` straight away (a hold settled in the same transaction),
+    /// Charges `amount` tokens for `operation` straight away (no hold: decided under the hold store's lock),
     /// at most once per idempotency key. Fails with `insufficientTokens` (nothing changed) when short,
     /// and `idempotencyConflict` when the key was used before for a different request.
     public func spend(userId: UserID, operation: String, amount: Int64, requestId: String, actor: String,
                       idempotency: IdempotencyKey?,
                       completion: @escaping @Sendable (Result<IdempotentOutcome<SpendReceipt>, LedgerError>) -> Void) {
         idempotent(userId: userId.rawValue, idempotency, completion: completion) { (batch) throws(LedgerError) in
-            let hold = try batch.hold(userId: userId.rawValue, amount: amount, requestId: requestId, actor: actor)
-            let charge = try batch.charge(holdId: hold.holdId.rawValue, operation: operation, amount: amount)
+            let charge = try batch.spend(userId: userId.rawValue, amount: amount, operation: operation, requestId: requestId, actor: actor)
             return SpendReceipt(operation: operation, charged: charge.charged, balance: charge.balance, available: charge.available)
         }
     }

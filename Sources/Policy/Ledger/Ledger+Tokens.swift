@@ -38,9 +38,12 @@ extension Ledger {
     /// The balance now, with any due renewal shown as it will be applied by the next write; nil for no such user.
     public func balance(userId: UserID) throws(LedgerError) -> LedgerBalance? {
         let nowMs = self.nowMs
+        let held = try holdStore.environment.read { (txn) throws(LedgerError) in try holdStore.held(of: userId.rawValue, in: txn) }
         return try environment.read { (txn) throws(LedgerError) in
             try txn.get(schema.balances, userId.rawValue) { (bytes) throws(LedgerError) in
-                PlanRenewal.projected(try BalanceRecord(bytes), plans: plans, nowMs: nowMs).view(userId: userId.rawValue)
+                var record = try BalanceRecord(bytes)
+                record.held = held
+                return PlanRenewal.projected(record, plans: plans, nowMs: nowMs).view(userId: userId.rawValue)
             }
         }
     }
@@ -104,8 +107,8 @@ extension Ledger {
                 }
                 var renewed = 0
                 for id in ids {
-                    let before = try batch.txn.get(batch.schema.balances, id) { (bytes) throws(LedgerError) in try BalanceRecord(bytes) }
-                    if let after = try batch.balance(id), after != before { renewed += 1 }
+                    let before = try batch.txn.get(batch.schema.balances, id) { (bytes) throws(LedgerError) in try BalanceRecord(bytes).periodIndex }
+                    if let after = try batch.balance(id), after.periodIndex != before { renewed += 1 }
                 }
                 return (ids.count, renewed, ids.last)
             }

@@ -27,9 +27,16 @@ public final class Ledger: Sendable {
     let options: LedgerOptions
     let instance: UInt64
     let writer: LedgerWriter
+    let holdStore: HoldStore
+    let holdWriter: HoldWriter
+    let openHolds: OpenHoldTable
 
     private init(directory: String, plans: PlanCatalog, durable: Bool, recovered: RecoveredHolds, environment: LMDBEnvironment,
-                 schema: LedgerSchema, clock: LedgerClock, options: LedgerOptions, instance: UInt64, writer: LedgerWriter) {
+                 schema: LedgerSchema, clock: LedgerClock, options: LedgerOptions, instance: UInt64, writer: LedgerWriter,
+                 holdStore: HoldStore, holdWriter: HoldWriter, openHolds: OpenHoldTable) {
+        self.holdStore = holdStore
+        self.holdWriter = holdWriter
+        self.openHolds = openHolds
         self.directory = directory
         self.plans = plans
         self.durable = durable
@@ -68,37 +75,57 @@ public final class Ledger: Sendable {
         let environment = try LMDBEnvironment(directory: directory, mapSize: settings.mapSizeMiB << 20, maxReaders: UInt32(options.maxReaders),
                                               maxDatabases: LedgerSchema.databaseCount, flags: flags)
         try environment.clearStaleReaders()
+        let holdStore = try HoldStore.open(dataDirectory: directory, maxReaders: UInt32(options.maxReaders))
+        try holdStore.environment.clearStaleReaders()
         let nowMs = clock.now().ledgerMilliseconds
-        let (schema, instance, recovered) = try environment.write { (txn) throws(LedgerError) in
-            let schema = try LedgerSchema(environment: environment, txn: txn)
-            try schema.checkFormat(in: txn)
-            var batch = LedgerBatch(rawTransaction: txn.handle, schema: schema, plans: plans, nowMs: nowMs, instance: 0)
-            let instance = try batch.registerProcess(ProcessIdentity.current(nowMs: nowMs))
-            let recovered = try batch.releaseHolds(ofDeadProcessesAnd: nil)
-            try batch.flush()
-            return (schema, instance, recovered)
+        let heldView = HeldView(store: holdStore)
+        let (schema, instance, recovered): (LedgerSchema, UInt64, RecoveredHolds)
+        do {
+            (schema, instance, recovered) = try environment.write { (txn) throws(LedgerError) in
+                let schema = try LedgerSchema(environment: environment, txn: txn)
+                try schema.checkFormat(in: txn)
+                var batch = LedgerBatch(rawTransaction: txn.handle, schema: schema, plans: plans, nowMs: nowMs, instance: 0, heldView: heldView)
+                let instance = try batch.registerProcess(ProcessIdentity.current(nowMs: nowMs))
+                let recovered = try batch.releaseHolds(ofDeadProcessesAnd: nil)
+                try batch.seedHoldIds(in: holdStore)
+                try batch.flush()
+                return (schema, instance, recovered)
+            }
+        } catch {
+            try? heldView.end(commit: false)
+            throw error
         }
+        try heldView.end(commit: true)
+        let openHolds = OpenHoldTable()
+        let holdWriter = HoldWriter(store: holdStore, environment: environment, schema: schema, plans: plans, clock: clock, instance: instance,
+                                    table: openHolds, maxBatchSize: options.maxBatchSize, afterBatch: options.afterBatch)
         let writer = LedgerWriter(environment: environment, schema: schema, plans: plans, clock: clock, instance: instance,
                                   maxBatchSize: options.maxBatchSize, lazySyncInterval: settings.durable ? nil : options.lazySyncInterval,
-                                  pipelinedSync: settings.durable, afterBatch: options.afterBatch, onCommit: options.onCommit)
+                                  pipelinedSync: settings.durable, afterBatch: options.afterBatch, onCommit: options.onCommit,
+                                  holdStore: holdStore, holdWriter: holdWriter, table: openHolds)
+        holdWriter.start()
         writer.start()
         return Ledger(directory: directory, plans: plans, durable: settings.durable, recovered: recovered, environment: environment,
-                      schema: schema, clock: clock, options: options, instance: instance, writer: writer)
+                      schema: schema, clock: clock, options: options, instance: instance, writer: writer,
+                      holdStore: holdStore, holdWriter: holdWriter, openHolds: openHolds)
     }
 
-    /// Stops the writer after it finished the queued work, releases this process's open holds and
+    /// Stops the writers after they finished the queued work, releases this process's open holds and
     /// deregisters the process. Idempotent; `deinit` calls it. Mutations submitted afterwards fail with
     /// `unavailable`. Readers keep working until they are released.
-    public func close() { writer.stop() }
+    public func close() {
+        holdWriter.stop()
+        writer.stop()
+    }
 
     /// False once `close()` began: the writer takes no more work (readiness checks read this).
     public var isOpen: Bool { writer.isAcceptingWork }
 
-    deinit { writer.stop() }
+    deinit { close() }
 
-    /// A reader for one thread (an event loop): reuses one LMDB read transaction (reset/renew).
+    /// A reader for one thread (an event loop): reuses one LMDB read transaction per store (reset/renew).
     public func makeReader() throws(LedgerError) -> LedgerReader {
-        try LedgerReader(environment: environment, schema: schema, plans: plans, clock: clock,
+        try LedgerReader(environment: environment, schema: schema, plans: plans, clock: clock, holdStore: holdStore,
                          refreshIntervalMs: Int64(options.sessionRefreshInterval * 1000))
     }
 
@@ -111,23 +138,57 @@ public final class Ledger: Sendable {
     ///   - amount: Tokens to reserve (> 0).
     ///   - requestId: Recorded with the charge (truncated to 255 bytes).
     ///   - actor: Who spends, e.g. `key:<id>` or `session`; recorded with the charge.
-    ///   - completion: On the writer thread, after commit: the receipt, or `insufficientTokens` (with
-    ///     `error.insufficient` carrying `required` and `available`), `unknownUser`, `invalidAmount`, or a storage fault.
+    ///   - completion: On the hold writer's thread, after its commit (no fsync: holds are volatile, see
+    ///     `HoldStore`): the receipt, or `insufficientTokens` (with `error.insufficient` carrying `required`
+    ///     and `available`), `unknownUser`, `invalidAmount`, or a storage fault.
     public func hold(userId: UserID, amount: Int64, requestId: String, actor: String = "",
                      completion: @escaping @Sendable (Result<HoldReceipt, LedgerError>) -> Void) {
-        writer.submit(.hold(userId: userId.rawValue, amount: amount, requestId: requestId, actor: actor, completion: completion))
+        holdWriter.submit(.hold(userId: userId.rawValue, amount: amount, requestId: requestId, actor: actor, completion: completion))
     }
 
     /// Charges a hold for `operation`: `amount` tokens (default: all held; the rest is released).
-    /// Fails with `holdAlreadySettled` when the hold was charged or released before.
+    /// The completion runs on the writer thread once the charge is durable. A hold is settled once:
+    /// a second charge or release fails with `holdAlreadySettled` — at once, on the calling thread, as
+    /// do `unknownHold` and a hold of another process. A charge that fails leaves the hold open.
     public func charge(holdId: HoldID, operation: String, amount: Int64? = nil,
                        completion: @escaping @Sendable (Result<ChargeReceipt, LedgerError>) -> Void) {
-        writer.submit(.charge(holdId: holdId.rawValue, operation: operation, amount: amount, completion: completion))
+        switch openHolds.claim(holdId.rawValue) {
+        case .claimed(let hold):
+            writer.submit(.charge(holdId: holdId.rawValue, hold: hold, operation: operation, amount: amount, completion: completion))
+        case .alreadySettling:
+            completion(.failure(.refusal(.holdAlreadySettled, "charge", "hold \(holdId.rawValue) was already settled")))
+        case .notHere:
+            completion(.failure(unclaimable(holdId.rawValue, "charge")))
+        }
     }
 
-    /// Releases a hold unspent. Fails with `holdAlreadySettled` when it was charged or released before.
+    /// Releases a hold unspent (on the hold writer's thread, no fsync). Fails with `holdAlreadySettled`
+    /// when it was charged or released before (at once, on the calling thread).
     public func release(holdId: HoldID, completion: @escaping @Sendable (Result<ReleaseReceipt, LedgerError>) -> Void) {
-        writer.submit(.release(holdId: holdId.rawValue, completion: completion))
+        switch openHolds.claim(holdId.rawValue) {
+        case .claimed(let hold):
+            holdWriter.submit(.release(holdId: holdId.rawValue, hold: hold, completion: completion))
+        case .alreadySettling:
+            completion(.failure(.refusal(.holdAlreadySettled, "release", "hold \(holdId.rawValue) was already settled")))
+        case .notHere:
+            completion(.failure(unclaimable(holdId.rawValue, "release")))
+        }
+    }
+
+    /// Why a hold not in this process's table cannot be settled: settled before (or dropped by a crash or
+    /// reboot), owned by another process, or never issued.
+    private func unclaimable(_ holdId: UInt64, _ operation: String) -> LedgerError {
+        let state = try? holdStore.environment.read { (txn) throws(LedgerError) -> (owner: UInt64?, next: UInt64) in
+            (try txn.get(holdStore.holds, holdId) { (bytes) throws(LedgerError) in try HoldRecord.peek(bytes).owner },
+             try holdStore.nextHoldId(in: txn))
+        }
+        if let owner = state?.owner, owner != instance {
+            return .refusal(.unknownHold, operation, "hold \(holdId) belongs to another process; only the process that made a hold settles it")
+        }
+        if state?.owner != nil || (holdId > 0 && holdId < (state?.next ?? 0)) {
+            return .refusal(.holdAlreadySettled, operation, "hold \(holdId) was already settled")
+        }
+        return .refusal(.unknownHold, operation, "no hold with id \(holdId)")
     }
 
     /// Adds `amount` (> 0) tokens to a balance, recorded as a `grant` with `reason` and `actor`.
@@ -176,6 +237,9 @@ public final class Ledger: Sendable {
 
     /// Commits and mutations the writer has applied so far (mutations ÷ commits is the mean batch size).
     public var writerStatistics: LedgerWriterStatistics { writer.currentStatistics }
+
+    /// Commits and operations of the hold writer (holds, releases, and drops of charged holds).
+    public var holdWriterStatistics: LedgerWriterStatistics { holdWriter.currentStatistics }
 
     /// How long a new session lives after its last use (seconds): the session cookie's Max-Age.
     public var sessionLifetime: Double { options.sessionLifetime }

@@ -93,6 +93,7 @@ extension LedgerBatch {
 
     /// Releases the holds of every process that is no longer running (and of `alsoRelease`, e.g. this
     /// process when it closes), then forgets those processes. Never touches a live process's holds.
+    /// The holds live in the hold store, written under its lock and committed after this batch.
     mutating func releaseHolds(ofDeadProcessesAnd alsoRelease: UInt64? = nil) throws(LedgerError) -> RecoveredHolds {
         var live: Set<UInt64> = []
         var dead: [UInt64] = []
@@ -101,22 +102,10 @@ extension LedgerBatch {
             if instance != alsoRelease, ProcessIdentity.isAlive(try ProcessRecord(value)) { live.insert(instance) } else { dead.append(instance) }
             return true
         }
-        var orphans: [(id: UInt64, userId: UInt64, amount: Int64)] = []
-        try txn.scan(schema.holds, prefix: []) { (key, value) throws(LedgerError) -> Bool in
-            let hold = try HoldRecord.peek(value)
-            if !live.contains(hold.owner), let id = key.bigEndianUInt64 { orphans.append((id, hold.userId, hold.amount)) }
-            return true
-        }
-        var tokens: Int64 = 0
-        for orphan in orphans {
-            try txn.delete(schema.holds, orphan.id)
-            if var record = try balance(orphan.userId) {
-                record.held -= orphan.amount
-                setBalance(record, userId: orphan.userId)
-            }
-            tokens += orphan.amount
+        let released = try heldView.write { (holds) throws(LedgerError) in
+            try heldView.store.releaseHolds(in: holds) { owner in !live.contains(owner) }
         }
         for instance in dead { try txn.delete(schema.processes, instance) }
-        return RecoveredHolds(processes: dead.count, holds: orphans.count, tokens: tokens)
+        return RecoveredHolds(processes: dead.count, holds: released.holds, tokens: released.tokens)
     }
 }

@@ -17,12 +17,15 @@ struct LedgerBatch: ~Copyable {
     let nowMs: Int64
     /// This process's instance number (owner of the holds it creates).
     let instance: UInt64
+    /// Held totals from the hold store (a snapshot, or exact under its lock).
+    let heldView: HeldView
     /// Writes done on behalf of mutations.
     var writes = 0
 
     private var balances = [UInt64: CachedBalance](minimumCapacity: 64)
-    private var nextHold: UInt64?
-    private var nextHoldDirty = false
+    /// Tokens of holds this batch has charged, per user: still in the hold store until the hold writer
+    /// drops them after the commit, so subtracted from what the store says.
+    private var settledHeld: [UInt64: Int64] = [:]
     /// The next transaction id, once read; written back by `flush()` when set.
     private var nextTransaction: UInt64?
 
@@ -31,7 +34,8 @@ struct LedgerBatch: ~Copyable {
         var dirty: Bool
     }
 
-    init(rawTransaction: OpaquePointer, schema: LedgerSchema, plans: PlanCatalog, nowMs: Int64, instance: UInt64) {
+    init(rawTransaction: OpaquePointer, schema: LedgerSchema, plans: PlanCatalog, nowMs: Int64, instance: UInt64, heldView: HeldView) {
+        self.heldView = heldView
         self.rawTransaction = rawTransaction
         self.schema = schema
         self.plans = plans
@@ -43,12 +47,16 @@ struct LedgerBatch: ~Copyable {
     var txn: LMDBTransaction { LMDBTransaction(handle: rawTransaction) }
 
     /// The user's balance as of this batch, with due renewals applied (and recorded); nil for no such user.
+    /// `held` comes from the hold store (the stored field is unused since format 2); a due renewal takes
+    /// the store's lock first, as it may lower the balance.
     mutating func balance(_ userId: UInt64) throws(LedgerError) -> BalanceRecord? {
         if let cached = balances[userId] { return cached.record }
         guard var record = try txn.get(schema.balances, userId, { (bytes) throws(LedgerError) in try BalanceRecord(bytes) }) else {
             return nil
         }
         var dirty = false
+        if nowMs >= record.periodEndMs { try heldView.lockExact() }
+        record.held = try heldView.held(of: userId) - settledHeld[userId, default: 0]
         if nowMs >= record.periodEndMs {
             let before = record
             for transaction in PlanRenewal.renewIfDue(&record, plans: plans, nowMs: nowMs) {
@@ -58,6 +66,18 @@ struct LedgerBatch: ~Copyable {
         }
         balances[userId] = CachedBalance(record: record, dirty: dirty)
         return record
+    }
+
+    /// Makes `record.held` exact before a change that lowers what is available (negative adjustment,
+    /// plan change): takes the hold store's lock until the batch ends, so no process can hold meanwhile.
+    mutating func exactHeld(_ record: inout BalanceRecord, userId: UInt64) throws(LedgerError) {
+        try heldView.lockExact()
+        record.held = try heldView.held(of: userId) - settledHeld[userId, default: 0]
+    }
+
+    /// Notes that this batch charged a hold of `amount` tokens of `userId` (see `settledHeld`).
+    mutating func noteSettled(_ amount: Int64, userId: UInt64) {
+        settledHeld[userId, default: 0] += amount
     }
 
     /// Replaces the cached balance of `userId`; written by `flush()`.
@@ -90,35 +110,18 @@ struct LedgerBatch: ~Copyable {
         return entry
     }
 
-    /// Issues the next hold id (unique across processes: the counter lives in the database).
-    mutating func allocateHoldId() throws(LedgerError) -> UInt64 {
-        let id = try peekNextHoldId()
-        nextHold = id + 1
-        nextHoldDirty = true
-        return id
-    }
-
-    /// The id the next hold will get; every id below it has been issued.
-    mutating func peekNextHoldId() throws(LedgerError) -> UInt64 {
-        if let nextHold { return nextHold }
-        let stored = max(try schema.counter(MetaKey.nextHold, in: txn), 1)
-        nextHold = stored
-        return stored
-    }
-
     /// Counts a write made directly through `txn` on behalf of a mutation.
     mutating func noteWrite() { writes += 1 }
 
     /// Writes cached balances and counters back; called once before commit.
     mutating func flush() throws(LedgerError) {
         for (userId, cached) in balances where cached.dirty {
-            try txn.putReserving(schema.balances, userId, count: BalanceRecord.size) { cached.record.encode(into: $0) }
+            var stored = cached.record
+            stored.held = 0  // held lives in the hold store
+            try txn.putReserving(schema.balances, userId, count: BalanceRecord.size) { stored.encode(into: $0) }
         }
         balances.removeAll(keepingCapacity: true)
-        if nextHoldDirty, let nextHold {
-            try schema.setCounter(MetaKey.nextHold, nextHold, in: txn)
-            nextHoldDirty = false
-        }
+        settledHeld.removeAll(keepingCapacity: true)
         if let nextTransaction {
             try schema.setCounter(MetaKey.nextTransaction, nextTransaction, in: txn)
             self.nextTransaction = nil

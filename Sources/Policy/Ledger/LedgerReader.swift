@@ -13,18 +13,39 @@ public final class LedgerReader {
     private let clock: LedgerClock
     private let refreshIntervalMs: Int64
     private let transaction: OpaquePointer
+    private let holdStore: HoldStore
+    private let holdTransaction: OpaquePointer
 
-    init(environment: LMDBEnvironment, schema: LedgerSchema, plans: PlanCatalog, clock: LedgerClock, refreshIntervalMs: Int64) throws(LedgerError) {
+    init(environment: LMDBEnvironment, schema: LedgerSchema, plans: PlanCatalog, clock: LedgerClock, holdStore: HoldStore,
+         refreshIntervalMs: Int64) throws(LedgerError) {
         self.environment = environment
         self.schema = schema
         self.plans = plans
         self.clock = clock
         self.refreshIntervalMs = refreshIntervalMs
+        self.holdStore = holdStore
         self.transaction = try environment.begin(readOnly: true)
         environment.reset(transaction)
+        do {
+            self.holdTransaction = try holdStore.environment.begin(readOnly: true)
+        } catch {
+            environment.abort(transaction)
+            throw error
+        }
+        holdStore.environment.reset(holdTransaction)
     }
 
-    deinit { environment.abort(transaction) }
+    deinit {
+        environment.abort(transaction)
+        holdStore.environment.abort(holdTransaction)
+    }
+
+    /// The user's held total, from a fresh snapshot of the hold store.
+    private func held(of userId: UInt64) throws(LedgerError) -> Int64 {
+        try holdStore.environment.renew(holdTransaction)
+        defer { holdStore.environment.reset(holdTransaction) }
+        return try holdStore.held(of: userId, in: LMDBTransaction(handle: holdTransaction))
+    }
 
     /// Runs `body` on a fresh snapshot of the ledger.
     private func withSnapshot<Result>(_ body: (borrowing LMDBTransaction) throws(LedgerError) -> Result) throws(LedgerError) -> Result {
@@ -63,9 +84,11 @@ public final class LedgerReader {
     /// will apply it; nil for no such user.
     public func balance(userId: UserID, now: Date? = nil) throws(LedgerError) -> LedgerBalance? {
         let nowMs = (now ?? clock.now()).ledgerMilliseconds
+        let held = try held(of: userId.rawValue)
         return try withSnapshot { (txn) throws(LedgerError) in
             try txn.get(schema.balances, userId.rawValue) { (bytes) throws(LedgerError) -> LedgerBalance in
                 var record = try BalanceRecord(bytes)
+                record.held = held
                 if nowMs >= record.periodEndMs { record = PlanRenewal.projected(record, plans: plans, nowMs: nowMs) }
                 return record.view(userId: userId.rawValue)
             }

@@ -22,15 +22,23 @@ extension Ledger {
     /// - each balance ≥ held ≥ 0 (available never negative), and balance = the sum of the user's
     ///   transactions, each `balanceAfter` being the running sum, sequences gap-free, every entry linked
     ///   to the user's previous one;
-    /// - held = the sum of the user's open holds; every hold belongs to a live registered process and has
-    ///   an id below the hold counter;
-    /// - no hold was charged twice (charge transactions name distinct hold ids, none of them still open);
+    /// - held (in the hold store) = the sum of the user's open holds; every hold belongs to a live
+    ///   registered process and has an id below the hold counter; a charged hold may still be in the store
+    ///   only while its process lives (the hold writer drops it right after the charge's commit), and does
+    ///   not count as held then;
+    /// - no hold was charged twice (charge transactions name distinct hold ids);
     /// - users, e-mail index, balances, sessions and API keys reference each other consistently, and every
     ///   plan named is in the catalog.
     @available(*, noasync)
     public func verify() throws(LedgerError) -> LedgerVerification {
         let released = try perform { (batch) throws(LedgerError) in try batch.releaseHolds(ofDeadProcessesAnd: nil).holds }
-        var report = try environment.read { (txn) throws(LedgerError) in try LedgerVerifier(schema: schema, plans: plans, instance: instance).run(txn) }
+        // The durable snapshot first: a charge committed after it cannot make the (later) hold-store
+        // snapshot look short.
+        var report = try environment.read { (txn) throws(LedgerError) in
+            try holdStore.environment.read { (holds) throws(LedgerError) in
+                try LedgerVerifier(schema: schema, plans: plans, instance: instance, holdStore: holdStore).run(txn, holds: holds)
+            }
+        }
         report.releasedDeadHolds = released
         return report
     }
@@ -41,8 +49,9 @@ struct LedgerVerifier {
     let schema: LedgerSchema
     let plans: PlanCatalog
     let instance: UInt64
+    let holdStore: HoldStore
 
-    func run(_ txn: borrowing LMDBTransaction) throws(LedgerError) -> LedgerVerification {
+    func run(_ txn: borrowing LMDBTransaction, holds holdTxn: borrowing LMDBTransaction) throws(LedgerError) -> LedgerVerification {
         var report = LedgerVerification()
         var violations: [String] = []
         func violation(_ text: String) { if violations.count < 1000 { violations.append(text) } }
@@ -76,24 +85,40 @@ struct LedgerVerifier {
             if let id = key.bigEndianUInt64, ProcessIdentity.isAlive(try ProcessRecord(value)) { live.insert(id) }
             return true
         }
-        let nextHold = try schema.counter(MetaKey.nextHold, in: txn)
-        var heldByUser: [UInt64: Int64] = [:]
-        var openHolds: Set<UInt64> = []
-        try txn.scan(schema.holds, prefix: []) { (key, value) throws(LedgerError) -> Bool in
+        let nextHold = try holdStore.nextHoldId(in: holdTxn)
+        var holdsInStore: [UInt64: HoldRecord] = [:]
+        try holdTxn.scan(holdStore.holds, prefix: []) { (key, value) throws(LedgerError) -> Bool in
             let hold = try HoldRecord(value)
             let id = key.bigEndianUInt64 ?? 0
-            openHolds.insert(id)
+            holdsInStore[id] = hold
             if hold.amount <= 0 { violation("hold \(id) is for \(hold.amount) tokens") }
             if id == 0 || id >= nextHold { violation("hold \(id) is not below the hold counter \(nextHold)") }
             if users[hold.userId] == nil { violation("hold \(id) belongs to missing user \(hold.userId)") }
             if !live.contains(hold.owner) { violation("hold \(id) belongs to process instance \(hold.owner), which is not running") }
-            heldByUser[hold.userId, default: 0] += hold.amount
             return true
         }
-        report.openHolds = openHolds.count
+        var storedHeld: [UInt64: Int64] = [:]
+        try holdTxn.scan(holdStore.held, prefix: []) { (key, value) throws(LedgerError) -> Bool in
+            if let userId = key.bigEndianUInt64, value.count == 8 { storedHeld[userId] = value.int64(at: 0) }
+            return true
+        }
 
         // The transaction log, in id order: per-user chains, running sums, settled holds.
-        let histories = try checkLog(txn: txn, users: users, openHolds: openHolds, report: &report, violation: violation)
+        let (histories, chargedHolds) = try checkLog(txn: txn, users: users, report: &report, violation: violation)
+
+        // Held totals: every hold in the store counts toward the store's total; a charged one that is
+        // still there (dropped right after the commit) is not held any more for the balance check.
+        var storeTotals: [UInt64: Int64] = [:]
+        var openHeld: [UInt64: Int64] = [:]
+        for (id, hold) in holdsInStore {
+            storeTotals[hold.userId, default: 0] += hold.amount
+            if chargedHolds.contains(id) { continue }
+            openHeld[hold.userId, default: 0] += hold.amount
+            report.openHolds += 1
+        }
+        for userId in Set(storeTotals.keys).union(storedHeld.keys) where storeTotals[userId, default: 0] != storedHeld[userId, default: 0] {
+            violation("user \(userId): held is \(storedHeld[userId, default: 0]) but the holds in the store sum to \(storeTotals[userId, default: 0])")
+        }
 
         // Balances against holds and transactions.
         var balanceOwners: Set<UInt64> = []
@@ -102,11 +127,9 @@ struct LedgerVerifier {
             balanceOwners.insert(userId)
             let record = try BalanceRecord(value)
             if users[userId] == nil { violation("balance \(userId) has no user") }
-            if record.held < 0 { violation("user \(userId): held is negative (\(record.held))") }
-            if record.balance < record.held { violation("user \(userId): balance \(record.balance) is below held \(record.held) — available is negative") }
-            if record.held != heldByUser[userId, default: 0] {
-                violation("user \(userId): held is \(record.held) but open holds sum to \(heldByUser[userId, default: 0])")
-            }
+            let held = openHeld[userId, default: 0]
+            if record.held != 0 { violation("user \(userId): the durable record stores held \(record.held); since format 2 held lives in the hold store") }
+            if record.balance < held { violation("user \(userId): balance \(record.balance) is below held \(held) — available is negative") }
             if record.periodStartMs >= record.periodEndMs { violation("user \(userId): period ends before it starts") }
             if let user = users[userId], user.plan != record.plan { violation("user \(userId): balance plan '\(record.plan)' differs from the user's '\(user.plan)'") }
             let history = histories[userId] ?? History()
@@ -122,6 +145,7 @@ struct LedgerVerifier {
         report.balances = balanceOwners.count
         for id in users.keys where !balanceOwners.contains(id) { violation("user \(id) has no balance") }
         for id in histories.keys where !balanceOwners.contains(id) { violation("transactions of user \(id), who has no balance") }
+        for id in storedHeld.keys where !balanceOwners.contains(id) { violation("the hold store holds tokens of user \(id), who has no balance") }
 
         try checkCredentials(txn: txn, users: users, report: &report, violation: violation)
         report.violations = violations
@@ -136,8 +160,8 @@ struct LedgerVerifier {
     }
 
     /// Reads the whole log once, in id order, checking each user's chain and running sum.
-    private func checkLog(txn: borrowing LMDBTransaction, users: [UInt64: UserRecord], openHolds: Set<UInt64>,
-                          report: inout LedgerVerification, violation: (String) -> Void) throws(LedgerError) -> [UInt64: History] {
+    private func checkLog(txn: borrowing LMDBTransaction, users: [UInt64: UserRecord],
+                          report: inout LedgerVerification, violation: (String) -> Void) throws(LedgerError) -> (histories: [UInt64: History], chargedHolds: Set<UInt64>) {
         var histories: [UInt64: History] = [:]
         var chargedHolds: Set<UInt64> = []
         let nextTransaction = try schema.counter(MetaKey.nextTransaction, in: txn)
@@ -160,13 +184,12 @@ struct LedgerVerifier {
             if entry.balanceAfter != sum { violation("user \(userId): transaction \(entry.sequence) says balance \(entry.balanceAfter), running sum is \(sum)") }
             if entry.kind == .charge {
                 if entry.delta >= 0 { violation("user \(userId): charge \(entry.sequence) has delta \(entry.delta)") }
-                if !chargedHolds.insert(entry.holdId).inserted { violation("hold \(entry.holdId) was charged twice") }
-                if openHolds.contains(entry.holdId) { violation("hold \(entry.holdId) is charged yet still open") }
+                if entry.holdId != 0, !chargedHolds.insert(entry.holdId).inserted { violation("hold \(entry.holdId) was charged twice") }
             }
             histories[userId] = History(sum: sum, nextSequence: entry.sequence + 1, lastId: id)
             return true
         }
-        return histories
+        return (histories, chargedHolds)
     }
 
     private func checkCredentials(txn: borrowing LMDBTransaction, users: [UInt64: UserRecord], report: inout LedgerVerification,

@@ -5,29 +5,16 @@ import Glibc
 import Darwin
 #endif
 
-/// A mutation a caller has queued for the writer; its completion runs on the writer thread.
+/// A mutation a caller has queued for the writer; its completion runs on the writer thread once durable.
 enum LedgerMutation {
-    case hold(userId: UInt64, amount: Int64, requestId: String, actor: String, completion: @Sendable (Result<HoldReceipt, LedgerError>) -> Void)
-    case charge(holdId: UInt64, operation: String, amount: Int64?, completion: @Sendable (Result<ChargeReceipt, LedgerError>) -> Void)
-    case release(holdId: UInt64, completion: @Sendable (Result<ReleaseReceipt, LedgerError>) -> Void)
+    /// Charges a hold already claimed from `OpenHoldTable`.
+    case charge(holdId: UInt64, hold: HoldRecord, operation: String, amount: Int64?, completion: @Sendable (Result<ChargeReceipt, LedgerError>) -> Void)
     case job(any LedgerJob)
-
-    /// Whether the caller may learn the result only once it is durable. A hold need not be: a crash
-    /// releases every hold anyway (and a release only gives tokens back). Charges and every other
-    /// change (grants, accounts, keys) must survive a power loss before anyone is told.
-    var needsDurability: Bool {
-        switch self {
-        case .hold, .release: return false
-        case .charge, .job: return true
-        }
-    }
 
     /// Completes the mutation with `error` (used when its batch could not commit).
     func fail(_ error: LedgerError) {
         switch self {
-        case .hold(_, _, _, _, let completion): completion(.failure(error))
-        case .charge(_, _, _, let completion): completion(.failure(error))
-        case .release(_, let completion): completion(.failure(error))
+        case .charge(_, _, _, _, let completion): completion(.failure(error))
         case .job(let job): job.fail(error)
         }
     }
@@ -39,12 +26,14 @@ enum LedgerMutation {
 /// own completion; a storage fault, or a refusal after a write, aborts the batch and re-runs each
 /// mutation in its own transaction.
 ///
+/// Holds and releases never come here: they live in the volatile `HoldStore` (see `HoldWriter`). A
+/// charge arrives with its hold already claimed; after the commit the hold writer drops the hold.
+///
 /// Durable mode pipelines the flushes (`MDB_NOMETASYNC`): a commit writes and fdatasyncs its data
 /// pages, then writes its meta page without waiting, so each commit costs one fdatasync instead of
 /// two, and the next commit's fdatasync (or an explicit `mdb_env_sync` when no commit follows) makes
 /// it durable. LMDB stays consistent after a crash at any point; what a power loss can undo is the
-/// last commit, whose durable results nobody has been told yet: holds (and releases) complete right
-/// after their commit, everything else only once durable (`LedgerMutation.needsDurability`).
+/// last commit, whose results nobody has been told yet: every completion waits until durable.
 ///
 /// `@unchecked Sendable`: `pending`, `stopping`, `exited` and `thread` are only touched with `condition`
 /// locked; `outcomes` and everything the batch does happen on the writer thread alone; the remaining
@@ -64,6 +53,12 @@ final class LedgerWriter: @unchecked Sendable {
     let pipelinedSync: Bool
     /// `LedgerOptions.onCommit`.
     let onCommit: (@Sendable (_ mutations: Int, _ nanoseconds: Int64) -> Void)?
+    /// Held totals for the batches (writer thread only).
+    let heldView: HeldView
+    /// Drops charged holds after the commit.
+    let holdWriter: HoldWriter
+    /// This process's open holds: a failed charge gives its hold back.
+    let table: OpenHoldTable
 
     private let condition = NSCondition()
     private var pending: [LedgerMutation] = []
@@ -82,15 +77,17 @@ final class LedgerWriter: @unchecked Sendable {
     private var statistics = LedgerWriterStatistics(commits: 0, mutations: 0)
 
     private enum Outcome {
-        case hold(Result<HoldReceipt, LedgerError>)
         case charge(Result<ChargeReceipt, LedgerError>)
-        case release(Result<ReleaseReceipt, LedgerError>)
         case job
     }
 
     init(environment: LMDBEnvironment, schema: LedgerSchema, plans: PlanCatalog, clock: LedgerClock, instance: UInt64,
          maxBatchSize: Int, lazySyncInterval: Double?, pipelinedSync: Bool, afterBatch: (@Sendable () -> Void)?,
-         onCommit: (@Sendable (_ mutations: Int, _ nanoseconds: Int64) -> Void)? = nil) {
+         onCommit: (@Sendable (_ mutations: Int, _ nanoseconds: Int64) -> Void)? = nil,
+         holdStore: HoldStore, holdWriter: HoldWriter, table: OpenHoldTable) {
+        self.heldView = HeldView(store: holdStore)
+        self.holdWriter = holdWriter
+        self.table = table
         self.onCommit = onCommit
         self.pipelinedSync = pipelinedSync
         self.environment = environment
@@ -195,10 +192,10 @@ final class LedgerWriter: @unchecked Sendable {
         let nowMs = clock.now().ledgerMilliseconds
         let raw: OpaquePointer
         do { raw = try environment.begin(readOnly: false) } catch {
-            for mutation in batch { mutation.fail(error) }
+            for mutation in batch { abandon(mutation, error) }
             return
         }
-        var context = LedgerBatch(rawTransaction: raw, schema: schema, plans: plans, nowMs: nowMs, instance: instance)
+        var context = LedgerBatch(rawTransaction: raw, schema: schema, plans: plans, nowMs: nowMs, instance: instance, heldView: heldView)
         outcomes.removeAll(keepingCapacity: true)
         var fault: LedgerError?
         for mutation in batch {
@@ -213,40 +210,72 @@ final class LedgerWriter: @unchecked Sendable {
         }
         if fault != nil {
             environment.abort(raw)
+            try? heldView.end(commit: false)
             for mutation in batch { processAlone(mutation, nowMs: nowMs) }
             return
         }
         do { try environment.commit(raw) } catch {
-            for mutation in batch { mutation.fail(error) }
+            try? heldView.end(commit: false)
+            for mutation in batch { abandon(mutation, error) }
             return
         }
+        // Hold-store changes of this batch (dead processes' holds released) land after the durable commit;
+        // if that fails they are redone by the next open.
+        try? heldView.end(commit: true)
         committed(mutations: batch.count)
         onCommit?(batch.count, Int64(DispatchTime.now().uptimeNanoseconds &- started))
         completeDurable()
+        settleHolds(batch, outcomes)
         for (mutation, outcome) in zip(batch, outcomes) { completeOrDefer(mutation, outcome) }
+    }
+
+    /// After a commit: the hold writer drops every charged hold; a refused charge gives its hold back.
+    private func settleHolds(_ batch: some Collection<LedgerMutation>, _ outcomes: some Collection<Outcome>) {
+        var settled: [HoldOperation] = []
+        for (mutation, outcome) in zip(batch, outcomes) {
+            guard case .charge(let holdId, let hold, _, _, _) = mutation, case .charge(let result) = outcome else { continue }
+            switch result {
+            case .success: settled.append(.settled(holdId: holdId, hold: hold))
+            case .failure: table.unclaim(holdId)
+            }
+        }
+        holdWriter.submit(settled)
+    }
+
+    /// Fails a mutation whose batch could not commit; a charge gives its hold back.
+    private func abandon(_ mutation: LedgerMutation, _ error: LedgerError) {
+        if case .charge(let holdId, _, _, _, _) = mutation { table.unclaim(holdId) }
+        mutation.fail(error)
     }
 
     /// Re-runs one mutation in its own transaction after its batch faulted.
     private func processAlone(_ mutation: LedgerMutation, nowMs: Int64) {
         do throws(LedgerError) {
             let raw = try environment.begin(readOnly: false)
-            var context = LedgerBatch(rawTransaction: raw, schema: schema, plans: plans, nowMs: nowMs, instance: instance)
+            var context = LedgerBatch(rawTransaction: raw, schema: schema, plans: plans, nowMs: nowMs, instance: instance, heldView: heldView)
             switch apply(mutation, &context) {
             case .failure(let error):
                 environment.abort(raw)
-                mutation.fail(error)
+                try? heldView.end(commit: false)
+                abandon(mutation, error)
             case .success(let outcome):
                 do { try context.flush() } catch {
                     environment.abort(raw)
+                    try? heldView.end(commit: false)
                     throw error
                 }
-                try environment.commit(raw)
+                do { try environment.commit(raw) } catch {
+                    try? heldView.end(commit: false)
+                    throw error
+                }
+                try? heldView.end(commit: true)
                 committed(mutations: 1)
                 completeDurable()
+                settleHolds(CollectionOfOne(mutation), CollectionOfOne(outcome))
                 completeOrDefer(mutation, outcome)
             }
         } catch {
-            mutation.fail(error)
+            abandon(mutation, error)
         }
     }
 
@@ -263,12 +292,8 @@ final class LedgerWriter: @unchecked Sendable {
             }
         }
         switch mutation {
-        case .hold(let userId, let amount, let requestId, let actor, _):
-            return settle({ (batch) throws(LedgerError) in try batch.hold(userId: userId, amount: amount, requestId: requestId, actor: actor) }, Outcome.hold)
-        case .charge(let holdId, let operation, let amount, _):
-            return settle({ (batch) throws(LedgerError) in try batch.charge(holdId: holdId, operation: operation, amount: amount) }, Outcome.charge)
-        case .release(let holdId, _):
-            return settle({ (batch) throws(LedgerError) in try batch.release(holdId: holdId) }, Outcome.release)
+        case .charge(let holdId, let hold, let operation, let amount, _):
+            return settle({ (batch) throws(LedgerError) in try batch.charge(holdId: holdId, hold: hold, operation: operation, amount: amount) }, Outcome.charge)
         case .job(let job):
             return settle({ (batch) throws(LedgerError) in try job.apply(&batch) }, { _ in Outcome.job })
         }
@@ -276,7 +301,7 @@ final class LedgerWriter: @unchecked Sendable {
 
     /// Runs a committed mutation's completion now, or once durable.
     private func completeOrDefer(_ mutation: LedgerMutation, _ outcome: Outcome) {
-        if pipelinedSync && mutation.needsDurability {
+        if pipelinedSync {
             awaitingSync.append((mutation, outcome))
         } else {
             complete(mutation, outcome)
@@ -308,16 +333,14 @@ final class LedgerWriter: @unchecked Sendable {
         } catch {
             let failed = awaitingSync
             awaitingSync.removeAll()
-            for (mutation, _) in failed { mutation.fail(error) }
+            for (mutation, _) in failed { mutation.fail(error) }  // committed, not known durable: the hold is gone either way
         }
         afterBatch?()
     }
 
     private func complete(_ mutation: LedgerMutation, _ outcome: Outcome) {
         switch (mutation, outcome) {
-        case (.hold(_, _, _, _, let completion), .hold(let result)): completion(result)
-        case (.charge(_, _, _, let completion), .charge(let result)): completion(result)
-        case (.release(_, let completion), .release(let result)): completion(result)
+        case (.charge(_, _, _, _, let completion), .charge(let result)): completion(result)
         case (.job(let job), _): job.finish()
         default: mutation.fail(LedgerError(code: .storage, operation: "complete", message: "internal mismatch of mutation and outcome"))
         }
@@ -353,13 +376,15 @@ final class LedgerWriter: @unchecked Sendable {
         let nowMs = clock.now().ledgerMilliseconds
         do {
             try environment.write { (txn) throws(LedgerError) in
-                var context = LedgerBatch(rawTransaction: txn.handle, schema: schema, plans: plans, nowMs: nowMs, instance: instance)
+                var context = LedgerBatch(rawTransaction: txn.handle, schema: schema, plans: plans, nowMs: nowMs, instance: instance, heldView: heldView)
                 _ = try context.releaseHolds(ofDeadProcessesAnd: instance)
                 try context.flush()
             }
+            try? heldView.end(commit: true)
             unsynced = lazySyncInterval != nil
             completeDurable()
         } catch {
+            try? heldView.end(commit: false)
             // The next process to open the ledger releases these holds instead.
         }
         syncIfDue(force: true)

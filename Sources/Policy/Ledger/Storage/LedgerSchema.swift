@@ -16,7 +16,9 @@
 /// | `idempotency` | user id (u64 BE) + SHA-256 of scope and key | `IdempotencyRecord` (kept 24 h) |
 struct LedgerSchema: Sendable {
     /// Bumped when a layout changes incompatibly; a ledger of another version is refused on open.
-    static let formatVersion: UInt32 = 1
+    /// 2: holds and held totals moved to the `HoldStore` (`holds` here stays empty, `BalanceRecord.held`
+    /// is stored as 0); a format-1 ledger is migrated on open by releasing its open holds.
+    static let formatVersion: UInt32 = 2
     static let databaseCount: UInt32 = 12
 
     let meta: LMDBDatabase
@@ -54,7 +56,9 @@ struct LedgerSchema: Sendable {
     /// Checks the format version, writing it into a new ledger.
     func checkFormat(in txn: borrowing LMDBTransaction) throws(LedgerError) {
         let stored = try txn.get(meta, MetaKey.format) { bytes in bytes.count == 4 ? bytes.uint32(at: 0) : UInt32.max }
-        if let stored {
+        if stored == 1 {
+            try migrateFromFormat1(in: txn)
+        } else if let stored {
             guard stored == Self.formatVersion else {
                 throw LedgerError(code: .versionMismatch, operation: "open ledger",
                                   message: "the data directory holds ledger format \(stored); this build reads format \(Self.formatVersion)")
@@ -63,6 +67,30 @@ struct LedgerSchema: Sendable {
             _ = try withUnsafeBytes(of: Self.formatVersion.littleEndian) { (bytes) throws(LedgerError) in
                 try txn.put(meta, MetaKey.format, bytes)
             }
+        }
+    }
+
+    /// Format 1 kept holds here: release them all (their processes are gone — an older build cannot run
+    /// beside this one, as it refuses format 2) and zero every stored held total.
+    private func migrateFromFormat1(in txn: borrowing LMDBTransaction) throws(LedgerError) {
+        var holdKeys: [[UInt8]] = []
+        try txn.scan(holds, prefix: []) { (key, _) throws(LedgerError) -> Bool in
+            holdKeys.append(Array(key))
+            return true
+        }
+        for key in holdKeys { _ = try txn.delete(holds, key) }
+        var heldBalances: [(UInt64, BalanceRecord)] = []
+        try txn.scan(balances, prefix: []) { (key, value) throws(LedgerError) -> Bool in
+            let record = try BalanceRecord(value)
+            if record.held != 0, let id = key.bigEndianUInt64 { heldBalances.append((id, record)) }
+            return true
+        }
+        for (id, var record) in heldBalances {
+            record.held = 0
+            try txn.putReserving(balances, id, count: BalanceRecord.size) { record.encode(into: $0) }
+        }
+        _ = try withUnsafeBytes(of: Self.formatVersion.littleEndian) { (bytes) throws(LedgerError) in
+            try txn.put(meta, MetaKey.format, bytes)
         }
     }
 
@@ -105,7 +133,9 @@ enum MetaKey {
     static let format = "format"
     /// The next user id to assign (ids start at 1).
     static let nextUser = "next.user"
-    /// The next hold id to assign; every id below it was issued, so a missing one was settled.
+    /// Hold ids: in the hold store, the next id to issue (every id below it was issued, so a missing one
+    /// was settled); here, the first id a new hold store may use (each new store reserves 2⁴⁰ ids, so
+    /// ids never repeat across reboots and the charges in the log name distinct holds).
     static let nextHold = "next.hold"
     /// The next transaction id (ids start at 1; the log only ever appends).
     static let nextTransaction = "next.transaction"
