@@ -5,12 +5,14 @@ public import Foundation
 ///
 /// Threading:
 /// - **Reads** on the hot path go through a `LedgerReader` (one per event loop, not `Sendable`).
-/// - **Writes** go to one group-commit writer thread. The callback APIs (`hold`, `charge`, `release`,
-///   `grant`, `touchSession`) never block; their completions run **on the writer thread** after the
-///   batch commits — hop to your event loop from there and do nothing slow inside.
+/// - **Holds and releases** go to the hold writer, which group-commits them to the volatile
+///   `HoldStore` (no fsync: a crash releases holds anyway); completions run on its thread.
+/// - **Every other write** (charges, grants, accounts, sessions, keys) goes to the group-commit writer
+///   of the durable environment; completions run on its flusher thread once the change is durable.
+/// - The callback APIs never block: hop to your event loop from a completion and do nothing slow inside.
 /// - The remaining APIs block the calling thread until the writer has committed (or read directly).
 ///   They are for the CLI and off-loop portal handlers: never call them on an event loop, and never from
-///   a completion (on the writer thread they fail with `unavailable` rather than deadlock).
+///   a completion (on a ledger thread they fail with `unavailable` rather than deadlock).
 public final class Ledger: Sendable {
     /// The data directory.
     public let directory: String
@@ -129,7 +131,7 @@ public final class Ledger: Sendable {
                          refreshIntervalMs: Int64(options.sessionRefreshInterval * 1000))
     }
 
-    // MARK: Hot-path writes (callbacks on the writer thread)
+    // MARK: Hot-path writes (callbacks on a ledger thread)
 
     /// Reserves `amount` tokens if the user's available balance covers them.
     ///
@@ -147,7 +149,7 @@ public final class Ledger: Sendable {
     }
 
     /// Charges a hold for `operation`: `amount` tokens (default: all held; the rest is released).
-    /// The completion runs on the writer thread once the charge is durable. A hold is settled once:
+    /// The completion runs on a ledger thread once the charge is durable. A hold is settled once:
     /// a second charge or release fails with `holdAlreadySettled` — at once, on the calling thread, as
     /// do `unknownHold` and a hold of another process. A charge that fails leaves the hold open.
     public func charge(holdId: HoldID, operation: String, amount: Int64? = nil,
@@ -207,7 +209,7 @@ public final class Ledger: Sendable {
         }
     }
 
-    /// Queues `body` for the writer; `completion` runs on the writer thread after the commit.
+    /// Queues `body` for the writer; `completion` runs on a ledger thread once the commit is durable.
     func submit<Value: Sendable>(completion: @escaping @Sendable (Result<Value, LedgerError>) -> Void,
                                  _ body: @escaping @Sendable (inout LedgerBatch) throws(LedgerError) -> Value) {
         writer.submit(.job(ClosureJob(body, completion: completion)))
@@ -216,8 +218,8 @@ public final class Ledger: Sendable {
     /// Runs `body` on the writer and blocks until its batch committed.
     @available(*, noasync)
     func perform<Value: Sendable>(_ body: @escaping @Sendable (inout LedgerBatch) throws(LedgerError) -> Value) throws(LedgerError) -> Value {
-        guard !writer.isCurrentThread else {
-            throw LedgerError(code: .unavailable, operation: "perform", message: "a blocking ledger call was made on the writer thread")
+        guard !isLedgerThread else {
+            throw LedgerError(code: .unavailable, operation: "perform", message: "a blocking ledger call was made on a ledger thread")
         }
         let box = BlockingResult<Value>()
         submit(completion: { box.set($0) }, body)
@@ -227,13 +229,16 @@ public final class Ledger: Sendable {
     /// Blocks until `start` delivers a result through its callback.
     @available(*, noasync)
     func waitFor<Value: Sendable>(_ start: (@escaping @Sendable (Result<Value, LedgerError>) -> Void) -> Void) throws(LedgerError) -> Value {
-        guard !writer.isCurrentThread else {
-            throw LedgerError(code: .unavailable, operation: "wait", message: "a blocking ledger call was made on the writer thread")
+        guard !isLedgerThread else {
+            throw LedgerError(code: .unavailable, operation: "wait", message: "a blocking ledger call was made on a ledger thread")
         }
         let box = BlockingResult<Value>()
         start { box.set($0) }
         return try box.wait().get()
     }
+
+    /// Whether the calling thread is one of the ledger's own (where blocking on the ledger would deadlock).
+    var isLedgerThread: Bool { writer.isCurrentThread || holdWriter.isCurrentThread }
 
     /// Commits and mutations the writer has applied so far (mutations ÷ commits is the mean batch size).
     public var writerStatistics: LedgerWriterStatistics { writer.currentStatistics }

@@ -30,10 +30,10 @@ enum LedgerMutation {
 /// charge arrives with its hold already claimed; after the commit the hold writer drops the hold.
 ///
 /// Durable mode pipelines the flushes (`MDB_NOMETASYNC`): a commit writes and fdatasyncs its data
-/// pages, then writes its meta page without waiting, so each commit costs one fdatasync instead of
-/// two, and the next commit's fdatasync (or an explicit `mdb_env_sync` when no commit follows) makes
-/// it durable. LMDB stays consistent after a crash at any point; what a power loss can undo is the
-/// last commit, whose results nobody has been told yet: every completion waits until durable.
+/// pages, then writes its meta page without waiting, so a commit costs one fdatasync instead of two;
+/// the `DurabilityFlusher` thread then flushes (`mdb_env_sync`) while this thread applies the next
+/// batch, and only then runs the completions. LMDB stays consistent after a crash at any point; what a
+/// power loss can undo is a commit whose results nobody has been told yet.
 ///
 /// `@unchecked Sendable`: `pending`, `stopping`, `exited` and `thread` are only touched with `condition`
 /// locked; `outcomes` and everything the batch does happen on the writer thread alone; the remaining
@@ -69,6 +69,7 @@ final class LedgerWriter: @unchecked Sendable {
     // Writer-thread state.
     private var outcomes: [Outcome] = []
     /// Committed results waiting for a flush before their completions run (pipelined durable mode).
+    /// Committed results of the current batch that wait to be durable (handed to `flusher` after it).
     private var awaitingSync: [(LedgerMutation, Outcome)] = []
     private var unsynced = false
     private var lastSync = ProcessInfo.processInfo.systemUptime
@@ -76,16 +77,22 @@ final class LedgerWriter: @unchecked Sendable {
     /// Commits and mutations so far; updated under `condition` after each commit.
     private var statistics = LedgerWriterStatistics(commits: 0, mutations: 0)
 
-    private enum Outcome {
+    /// What a mutation's application produced, delivered by its completion.
+    enum Outcome {
         case charge(Result<ChargeReceipt, LedgerError>)
         case job
     }
+
+    /// Durable mode: makes committed results durable (an fdatasync that flushes their commit's meta
+    /// page) on its own thread while the writer applies the next batch, then completes them.
+    let flusher: DurabilityFlusher
 
     init(environment: LMDBEnvironment, schema: LedgerSchema, plans: PlanCatalog, clock: LedgerClock, instance: UInt64,
          maxBatchSize: Int, lazySyncInterval: Double?, pipelinedSync: Bool, afterBatch: (@Sendable () -> Void)?,
          onCommit: (@Sendable (_ mutations: Int, _ nanoseconds: Int64) -> Void)? = nil,
          holdStore: HoldStore, holdWriter: HoldWriter, table: OpenHoldTable) {
         self.heldView = HeldView(store: holdStore)
+        self.flusher = DurabilityFlusher(environment: environment, afterRound: afterBatch)
         self.holdWriter = holdWriter
         self.table = table
         self.onCommit = onCommit
@@ -101,6 +108,7 @@ final class LedgerWriter: @unchecked Sendable {
     }
 
     func start() {
+        if pipelinedSync { flusher.start() }
         let thread = Thread { [self] in run() }
         thread.name = "ledger-writer"
         thread.start()
@@ -128,6 +136,7 @@ final class LedgerWriter: @unchecked Sendable {
 
     /// Whether the calling thread is the writer thread (where blocking on the writer would deadlock).
     var isCurrentThread: Bool {
+        if pipelinedSync && flusher.isCurrentThread { return true }
         condition.lock()
         defer { condition.unlock() }
         guard let thread else { return false }
@@ -177,9 +186,10 @@ final class LedgerWriter: @unchecked Sendable {
                 batch.removeAll(keepingCapacity: true)
             }
             syncIfDue(force: false)
-            flushAwaitingIfIdle()
+            handOffAwaiting()
         }
         finish()
+        if pipelinedSync { flusher.stop() }
         condition.lock()
         exited = true
         condition.broadcast()
@@ -224,7 +234,6 @@ final class LedgerWriter: @unchecked Sendable {
         try? heldView.end(commit: true)
         committed(mutations: batch.count)
         onCommit?(batch.count, Int64(DispatchTime.now().uptimeNanoseconds &- started))
-        completeDurable()
         settleHolds(batch, outcomes)
         for (mutation, outcome) in zip(batch, outcomes) { completeOrDefer(mutation, outcome) }
     }
@@ -270,7 +279,6 @@ final class LedgerWriter: @unchecked Sendable {
                 }
                 try? heldView.end(commit: true)
                 committed(mutations: 1)
-                completeDurable()
                 settleHolds(CollectionOfOne(mutation), CollectionOfOne(outcome))
                 completeOrDefer(mutation, outcome)
             }
@@ -304,41 +312,18 @@ final class LedgerWriter: @unchecked Sendable {
         if pipelinedSync {
             awaitingSync.append((mutation, outcome))
         } else {
-            complete(mutation, outcome)
+            Self.complete(mutation, outcome)
         }
     }
 
-    /// After a commit: its fdatasync also flushed every earlier commit's meta page, so everything
-    /// that waited is durable now.
-    private func completeDurable() {
+    /// Gives the results that wait to be durable to the flusher (one hand-off per batch).
+    private func handOffAwaiting() {
         guard !awaitingSync.isEmpty else { return }
-        let ready = awaitingSync
+        flusher.enqueue(awaitingSync)
         awaitingSync.removeAll(keepingCapacity: true)
-        for (mutation, outcome) in ready { complete(mutation, outcome) }
     }
 
-    /// Nothing queued, so no next commit will flush what waits: flush explicitly and complete it.
-    private func flushAwaitingIfIdle() {
-        guard !awaitingSync.isEmpty else { return }
-        condition.lock()
-        let idle = pending.isEmpty
-        condition.unlock()
-        guard idle else { return }
-        do {
-            try environment.sync()
-            condition.lock()
-            statistics.syncs += 1
-            condition.unlock()
-            completeDurable()
-        } catch {
-            let failed = awaitingSync
-            awaitingSync.removeAll()
-            for (mutation, _) in failed { mutation.fail(error) }  // committed, not known durable: the hold is gone either way
-        }
-        afterBatch?()
-    }
-
-    private func complete(_ mutation: LedgerMutation, _ outcome: Outcome) {
+    static func complete(_ mutation: LedgerMutation, _ outcome: Outcome) {
         switch (mutation, outcome) {
         case (.charge(_, _, _, _, let completion), .charge(let result)): completion(result)
         case (.job(let job), _): job.finish()
@@ -349,8 +334,10 @@ final class LedgerWriter: @unchecked Sendable {
     /// Commits and mutations so far.
     var currentStatistics: LedgerWriterStatistics {
         condition.lock()
-        defer { condition.unlock() }
-        return statistics
+        var current = statistics
+        condition.unlock()
+        current.syncs += flusher.syncs
+        return current
     }
 
     /// Counts a commit (before its completions run, so a caller that saw a result sees it counted).
@@ -382,15 +369,13 @@ final class LedgerWriter: @unchecked Sendable {
             }
             try? heldView.end(commit: true)
             unsynced = lazySyncInterval != nil
-            completeDurable()
         } catch {
             try? heldView.end(commit: false)
             // The next process to open the ledger releases these holds instead.
         }
         syncIfDue(force: true)
-        flushAwaitingIfIdle()
-        // A clean stop leaves nothing to a power loss: the last commit's meta page is flushed too.
-        if pipelinedSync { try? environment.sync() }
+        handOffAwaiting()
+        // A clean stop leaves nothing to a power loss: the flusher's last round flushes the last meta page.
     }
 }
 

@@ -119,6 +119,14 @@ final class HoldWriter: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Whether the calling thread is the hold writer.
+    var isCurrentThread: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard let thread else { return false }
+        return pthread_equal(thread, pthread_self()) != 0
+    }
+
     /// Commits and operations so far.
     var currentStatistics: LedgerWriterStatistics {
         condition.lock()

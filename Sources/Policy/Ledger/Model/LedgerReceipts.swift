@@ -44,7 +44,7 @@ public struct RenewalSummary: Sendable, Equatable {
 public struct LedgerWriterStatistics: Sendable, Equatable {
     public var commits: Int
     public var mutations: Int
-    /// Explicit flushes (`mdb_env_sync`) made because durable results waited and no next commit came.
+    /// Flushes (`mdb_env_sync`) that made committed results durable before their completions ran.
     public var syncs: Int = 0
 }
 
