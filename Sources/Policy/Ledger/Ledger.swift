@@ -104,7 +104,7 @@ public final class Ledger: Sendable {
         let writer = LedgerWriter(environment: environment, schema: schema, plans: plans, clock: clock, instance: instance,
                                   maxBatchSize: options.maxBatchSize, lazySyncInterval: settings.durable ? nil : options.lazySyncInterval,
                                   pipelinedSync: settings.durable, afterBatch: options.afterBatch, onCommit: options.onCommit,
-                                  holdStore: holdStore, holdWriter: holdWriter, table: openHolds)
+                                  holdStore: holdStore, table: openHolds)
         holdWriter.start()
         writer.start()
         return Ledger(directory: directory, plans: plans, durable: settings.durable, recovered: recovered, environment: environment,

@@ -26,7 +26,7 @@ struct LedgerBatch: ~Copyable {
     /// Tokens of holds this batch has charged, per user: still in the hold store until the hold writer
     /// drops them after the commit, so subtracted from what the store says.
     private var settledHeld: [UInt64: Int64] = [:]
-    /// The next transaction id, once read; written back by `flush()` when set.
+    /// The next transaction id, once read in this batch (from the log's last key: no counter to write).
     private var nextTransaction: UInt64?
 
     private struct CachedBalance {
@@ -101,7 +101,7 @@ struct LedgerBatch: ~Copyable {
         entry.userId = userId
         entry.sequence = record.nextSequence
         entry.previousId = record.lastTransactionId
-        if nextTransaction == nil { nextTransaction = max(try schema.counter(MetaKey.nextTransaction, in: txn), 1) }
+        if nextTransaction == nil { nextTransaction = try schema.nextTransactionId(in: txn) }
         let id = nextTransaction!
         try txn.putReserving(schema.transactions, id, count: entry.encodedSize, flags: .append) { entry.encode(into: $0) }
         nextTransaction = id + 1
@@ -122,9 +122,6 @@ struct LedgerBatch: ~Copyable {
         }
         balances.removeAll(keepingCapacity: true)
         settledHeld.removeAll(keepingCapacity: true)
-        if let nextTransaction {
-            try schema.setCounter(MetaKey.nextTransaction, nextTransaction, in: txn)
-            self.nextTransaction = nil
-        }
+        nextTransaction = nil
     }
 }

@@ -27,7 +27,7 @@ enum LedgerMutation {
 /// mutation in its own transaction.
 ///
 /// Holds and releases never come here: they live in the volatile `HoldStore` (see `HoldWriter`). A
-/// charge arrives with its hold already claimed; after the commit the hold writer drops the hold.
+/// charge arrives with its hold already claimed; right after the commit this thread drops the hold.
 ///
 /// Durable mode pipelines the flushes (`MDB_NOMETASYNC`): a commit writes and fdatasyncs its data
 /// pages, then writes its meta page without waiting, so a commit costs one fdatasync instead of two;
@@ -55,8 +55,6 @@ final class LedgerWriter: @unchecked Sendable {
     let onCommit: (@Sendable (_ mutations: Int, _ nanoseconds: Int64) -> Void)?
     /// Held totals for the batches (writer thread only).
     let heldView: HeldView
-    /// Drops charged holds after the commit.
-    let holdWriter: HoldWriter
     /// This process's open holds: a failed charge gives its hold back.
     let table: OpenHoldTable
 
@@ -90,10 +88,9 @@ final class LedgerWriter: @unchecked Sendable {
     init(environment: LMDBEnvironment, schema: LedgerSchema, plans: PlanCatalog, clock: LedgerClock, instance: UInt64,
          maxBatchSize: Int, lazySyncInterval: Double?, pipelinedSync: Bool, afterBatch: (@Sendable () -> Void)?,
          onCommit: (@Sendable (_ mutations: Int, _ nanoseconds: Int64) -> Void)? = nil,
-         holdStore: HoldStore, holdWriter: HoldWriter, table: OpenHoldTable) {
+         holdStore: HoldStore, table: OpenHoldTable) {
         self.heldView = HeldView(store: holdStore)
         self.flusher = DurabilityFlusher(environment: environment, afterRound: afterBatch)
-        self.holdWriter = holdWriter
         self.table = table
         self.onCommit = onCommit
         self.pipelinedSync = pipelinedSync
@@ -229,26 +226,34 @@ final class LedgerWriter: @unchecked Sendable {
             for mutation in batch { abandon(mutation, error) }
             return
         }
-        // Hold-store changes of this batch (dead processes' holds released) land after the durable commit;
-        // if that fails they are redone by the next open.
-        try? heldView.end(commit: true)
         committed(mutations: batch.count)
         onCommit?(batch.count, Int64(DispatchTime.now().uptimeNanoseconds &- started))
         settleHolds(batch, outcomes)
         for (mutation, outcome) in zip(batch, outcomes) { completeOrDefer(mutation, outcome) }
     }
 
-    /// After a commit: the hold writer drops every charged hold; a refused charge gives its hold back.
+    /// After the durable commit: drops every charged hold from the hold store (under its lock, a few
+    /// microseconds — so a balance read after the charge's completion never still counts the hold) and
+    /// commits the batch's hold-store changes; a refused charge gives its hold back. If the hold store
+    /// cannot be written, the charged holds stay reserved (never spendable twice) until this process exits.
     private func settleHolds(_ batch: some Collection<LedgerMutation>, _ outcomes: some Collection<Outcome>) {
-        var settled: [HoldOperation] = []
+        var settled: [(id: UInt64, hold: HoldRecord)] = []
         for (mutation, outcome) in zip(batch, outcomes) {
             guard case .charge(let holdId, let hold, _, _, _) = mutation, case .charge(let result) = outcome else { continue }
             switch result {
-            case .success: settled.append(.settled(holdId: holdId, hold: hold))
+            case .success: settled.append((holdId, hold))
             case .failure: table.unclaim(holdId)
             }
         }
-        holdWriter.submit(settled)
+        do throws(LedgerError) {
+            if !settled.isEmpty {
+                try heldView.write { (holds) throws(LedgerError) in try heldView.store.drop(settled, in: holds) }
+            }
+            try heldView.end(commit: true)
+        } catch {
+            try? heldView.end(commit: false)
+        }
+        if !settled.isEmpty { table.remove(settled.map(\.id)) }
     }
 
     /// Fails a mutation whose batch could not commit; a charge gives its hold back.
@@ -277,7 +282,6 @@ final class LedgerWriter: @unchecked Sendable {
                     try? heldView.end(commit: false)
                     throw error
                 }
-                try? heldView.end(commit: true)
                 committed(mutations: 1)
                 settleHolds(CollectionOfOne(mutation), CollectionOfOne(outcome))
                 completeOrDefer(mutation, outcome)

@@ -37,8 +37,8 @@ struct LedgerBenchCommand: ParsableCommand {
             try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
             let syncMicros = Self.fdatasyncMicros(directory: base)
             print("ledger bench: durable=\(!noDurable) seconds=\(seconds) loops=\(loops) users=\(users.map(String.init) ?? "min(callers, 64)") dir=\(base); 4 KiB write+fdatasync there: \(Int(syncMicros)) µs")
-            print("| writer | callers | pairs/s | mutations/commit | pair p50 µs | pair p99 µs |")
-            print("|---|---:|---:|---:|---:|---:|")
+            print("| writer | callers | pairs/s | mutations/commit | pair p50 µs | pair p99 µs | of which hold p50 µs |")
+            print("|---|---:|---:|---:|---:|---:|---:|")
             var results: [String: Double] = [:]
             for mode in modeList {
                 for count in callerCounts {
@@ -50,7 +50,7 @@ struct LedgerBenchCommand: ParsableCommand {
                     try? FileManager.default.removeItem(atPath: directory)
                     results["\(mode)-\(count)"] = result.pairsPerSecond
                     let name = mode == "group" ? "group commit" : "one txn per mutation"
-                    print("| \(name) | \(count) | \(Int(result.pairsPerSecond)) | \(String(format: "%.1f", result.mutationsPerCommit)) | \(Int(result.p50Micros)) | \(Int(result.p99Micros)) |")
+                    print("| \(name) | \(count) | \(Int(result.pairsPerSecond)) | \(String(format: "%.1f", result.mutationsPerCommit)) | \(Int(result.p50Micros)) | \(Int(result.p99Micros)) | \(Int(result.holdP50Micros)) |")
                 }
             }
             if reads {
@@ -104,6 +104,8 @@ struct LedgerBenchRun {
         var mutationsPerCommit: Double
         var p50Micros: Double
         var p99Micros: Double
+        /// Median hold phase (hold submitted → its completion handled and the charge submitted).
+        var holdP50Micros: Double
     }
 
     func run() throws -> Result {
@@ -137,15 +139,15 @@ struct LedgerBenchRun {
         let statsAfter = ledger.writerStatistics
         for loop in benchLoops { loop.stop() }
         ledger.close()
-        var latencies = benchLoops.flatMap { $0.latencies(from: start, to: end) }
-        latencies.sort()
-        func percentile(_ p: Double) -> Double {
-            latencies.isEmpty ? 0 : Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]) / 1000
+        let measured = benchLoops.flatMap { $0.latencies(from: start, to: end) }
+        let latencies = measured.map(\.pair).sorted(), holdPhases = measured.map(\.hold).sorted()
+        func percentile(_ p: Double, _ values: [UInt64] = latencies) -> Double {
+            values.isEmpty ? 0 : Double(values[min(values.count - 1, Int(Double(values.count) * p))]) / 1000
         }
         let commits = statsAfter.commits - statsBefore.commits
         return Result(pairsPerSecond: Double(pairsAfter - pairsBefore) / (Double(end - start) / 1e9),
                       mutationsPerCommit: commits > 0 ? Double(statsAfter.mutations - statsBefore.mutations) / Double(commits) : 0,
-                      p50Micros: percentile(0.5), p99Micros: percentile(0.99))
+                      p50Micros: percentile(0.5), p99Micros: percentile(0.99), holdP50Micros: percentile(0.5, holdPhases))
     }
 }
 
@@ -215,9 +217,10 @@ final class BenchLoop: @unchecked Sendable {
     private var exited = false
     private var sleeping = false
     private var completedPairs = 0
-    /// (completion time, pair latency) in nanoseconds.
-    private var samples: [(UInt64, UInt64)] = []
+    /// (completion time, pair latency, of which until the charge was submitted) in nanoseconds.
+    private var samples: [(UInt64, UInt64, UInt64)] = []
     private var started: [Int: UInt64] = [:]
+    private var holdPhase: [Int: UInt64] = [:]
 
     init(ledger: Ledger) { self.ledger = ledger }
 
@@ -227,10 +230,11 @@ final class BenchLoop: @unchecked Sendable {
         return completedPairs
     }
 
-    func latencies(from: UInt64, to: UInt64) -> [UInt64] {
+    /// Pair latencies (and their hold phases: hold submitted → charge submitted) completed in the window.
+    func latencies(from: UInt64, to: UInt64) -> [(pair: UInt64, hold: UInt64)] {
         condition.lock()
         defer { condition.unlock() }
-        return samples.filter { $0.0 >= from && $0.0 < to }.map { $0.1 }
+        return samples.filter { $0.0 >= from && $0.0 < to }.map { ($0.1, $0.2) }
     }
 
     /// Queues a step; wakes the loop only when `wake` (completions leave that to `wakeIfPending`).
@@ -285,6 +289,7 @@ final class BenchLoop: @unchecked Sendable {
     private func perform(_ step: Step) {
         let now = DispatchTime.now().uptimeNanoseconds
         if let holdId = step.holdId {
+            if let begun = started[step.caller] { holdPhase[step.caller] = now - begun }
             ledger.charge(holdId: holdId, operation: "bench") { [self] _ in
                 post(Step(caller: step.caller, user: step.user, holdId: nil), wake: false)
             }
@@ -293,7 +298,7 @@ final class BenchLoop: @unchecked Sendable {
         if let begun = started[step.caller] {
             condition.lock()
             completedPairs += 1
-            samples.append((now, now - begun))
+            samples.append((now, now - begun, holdPhase[step.caller] ?? 0))
             condition.unlock()
         }
         started[step.caller] = now

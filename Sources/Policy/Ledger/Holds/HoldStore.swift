@@ -129,6 +129,17 @@ final class HoldStore: @unchecked Sendable {
         _ = try withUnsafeBytes(of: value.littleEndian) { (bytes) throws(LedgerError) in try txn.put(meta, MetaKey.nextHold, bytes) }
     }
 
+    /// Deletes charged holds and lowers their users' held totals (holds already gone are skipped).
+    func drop(_ settled: [(id: UInt64, hold: HoldRecord)], in txn: borrowing LMDBTransaction) throws(LedgerError) {
+        var totals: [UInt64: Int64] = [:]
+        for (id, hold) in settled where try txn.delete(holds, id) {
+            totals[hold.userId, default: 0] += hold.amount
+        }
+        for (userId, amount) in totals {
+            try setHeld(max(0, try held(of: userId, in: txn) - amount), of: userId, in: txn)
+        }
+    }
+
     /// Deletes the holds whose owner `isReleased` says to release, adjusting the held totals.
     func releaseHolds(in txn: borrowing LMDBTransaction, where isReleased: (UInt64) -> Bool) throws(LedgerError) -> (holds: Int, tokens: Int64) {
         var orphans: [(id: UInt64, userId: UInt64, amount: Int64)] = []

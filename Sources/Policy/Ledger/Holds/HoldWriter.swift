@@ -10,14 +10,11 @@ enum HoldOperation {
     case hold(userId: UInt64, amount: Int64, requestId: String, actor: String, completion: @Sendable (Result<HoldReceipt, LedgerError>) -> Void)
     /// Gives a claimed hold back unspent.
     case release(holdId: UInt64, hold: HoldRecord, completion: @Sendable (Result<ReleaseReceipt, LedgerError>) -> Void)
-    /// Drops a hold whose charge the durable writer has committed.
-    case settled(holdId: UInt64, hold: HoldRecord)
 
     func fail(_ error: LedgerError) {
         switch self {
         case .hold(_, _, _, _, let completion): completion(.failure(error))
         case .release(_, _, let completion): completion(.failure(error))
-        case .settled: break
         }
     }
 }
@@ -59,7 +56,6 @@ final class HoldWriter: @unchecked Sendable {
     private enum Outcome {
         case hold(Result<HoldReceipt, LedgerError>, id: UInt64, record: HoldRecord?)
         case release(Result<ReleaseReceipt, LedgerError>)
-        case settled
     }
 
     init(store: HoldStore, environment: LMDBEnvironment, schema: LedgerSchema, plans: PlanCatalog, clock: LedgerClock,
@@ -91,21 +87,6 @@ final class HoldWriter: @unchecked Sendable {
         }
         pending.append(operation)
         if pending.count == 1 { condition.signal() }
-        condition.unlock()
-    }
-
-    /// Queues several operations with one wake-up (the durable writer's settled holds).
-    func submit(_ operations: [HoldOperation]) {
-        guard !operations.isEmpty else { return }
-        condition.lock()
-        guard !stopping else {
-            condition.unlock()
-            for operation in operations { operation.fail(LedgerError(code: .unavailable, operation: "hold", message: "the ledger is closed")) }
-            return
-        }
-        let wasEmpty = pending.isEmpty
-        pending.append(contentsOf: operations)
-        if wasEmpty { condition.signal() }
         condition.unlock()
     }
 
@@ -211,9 +192,6 @@ final class HoldWriter: @unchecked Sendable {
                     let balance = try projectedBalance(hold.userId, nowMs: nowMs, held: held, balances: balances) ?? 0
                     outcomes.append(.release(.success(ReleaseReceipt(holdId: HoldID(rawValue: holdId), userId: UserID(rawValue: hold.userId),
                                                                      released: hold.amount, available: balance - held))))
-                case .settled(let holdId, let hold):
-                    _ = try drop(holdId, hold, txn: txn)
-                    outcomes.append(.settled)
                 }
             }
             for userId in dirtyHeld { try store.setHeld(heldTotals[userId] ?? 0, of: userId, in: txn) }
@@ -236,8 +214,6 @@ final class HoldWriter: @unchecked Sendable {
             case (.release(let holdId, _, let completion), .release(let result)):
                 table.remove(holdId)
                 completion(result)
-            case (.settled(let holdId, _), _):
-                table.remove(holdId)
             default:
                 operation.fail(LedgerError(code: .storage, operation: "hold", message: "internal mismatch of operation and outcome"))
             }
@@ -270,7 +246,7 @@ final class HoldWriter: @unchecked Sendable {
         }
     }
 
-    /// Deletes a hold and lowers its user's held total; returns the new total.
+    /// Deletes a released hold and lowers its user's held total; returns the new total.
     private func drop(_ holdId: UInt64, _ hold: HoldRecord, txn: borrowing LMDBTransaction) throws(LedgerError) -> Int64 {
         let current = try heldTotal(hold.userId, txn: txn)
         guard try txn.delete(store.holds, holdId) else { return current }  // already released (the owner was taken for dead)
@@ -296,7 +272,6 @@ final class HoldWriter: @unchecked Sendable {
         for operation in batch {
             switch operation {
             case .release(let holdId, _, _): table.unclaim(holdId)
-            case .settled(let holdId, _): table.remove(holdId)  // stays reserved in the store until this process exits
             case .hold: break
             }
             operation.fail(error)

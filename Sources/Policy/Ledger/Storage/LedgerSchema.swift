@@ -94,6 +94,16 @@ struct LedgerSchema: Sendable {
         }
     }
 
+    /// The id the next appended transaction gets: one past the log's last key. (Ledgers before this
+    /// also kept a `next.transaction` counter; it is read as a floor and no longer written, which saves
+    /// dirtying the `meta` page on every commit.)
+    func nextTransactionId(in txn: borrowing LMDBTransaction) throws(LedgerError) -> UInt64 {
+        let last = try txn.withCursor(transactions) { (cursor) throws(LedgerError) -> UInt64 in
+            try cursor.last() ? (cursor.key.bigEndianUInt64 ?? 0) : 0
+        }
+        return max(last + 1, try counter(MetaKey.nextTransaction, in: txn), 1)
+    }
+
     /// Reads a counter from `meta` (0 when absent).
     func counter(_ key: String, in txn: borrowing LMDBTransaction) throws(LedgerError) -> UInt64 {
         try txn.get(meta, key) { bytes in bytes.count == 8 ? bytes.uint64(at: 0) : 0 } ?? 0
@@ -137,7 +147,7 @@ enum MetaKey {
     /// was settled); here, the first id a new hold store may use (each new store reserves 2⁴⁰ ids, so
     /// ids never repeat across reboots and the charges in the log name distinct holds).
     static let nextHold = "next.hold"
-    /// The next transaction id (ids start at 1; the log only ever appends).
+    /// Legacy floor for transaction ids (ids start at 1; the log only ever appends; see `nextTransactionId`).
     static let nextTransaction = "next.transaction"
     /// The next process instance number.
     static let nextInstance = "next.instance"
