@@ -9,11 +9,12 @@
 # Everything on loopback over TLS with keep-alive (client side and proxy→upstream side).
 # Then a streaming upload (512 MiB by default) through each. Prints markdown tables.
 #
-#   bash bench/proxy.sh [--duration S] [--connections N] [--rounds N] [--warmup S]
+#   bash bench/proxy.sh [--duration S] [--connections N] [--rounds N] [--warmup S] [--rate R]
 #                       [--skip-upload] [--skip-load] [--upload-mib N]
 #                       [--only direct,nginx,haproxy,edge,edgefull]
 #                       [--out FILE] [--no-build] [--keep]
 #
+# --rate R paces wrk to R req/s in all (below saturation: latency added per hop); 0 = flat out.
 # Stops by itself; only ever signals processes it started (by PID). Exit status is 0 even when
 # a proxy column fails (the row says FAIL and why); non-zero only for a broken setup.
 set -uo pipefail
@@ -34,14 +35,16 @@ BUILD=1
 KEEP=0
 EDGE_BIN=${EDGE_BIN:-$ROOT/.build-bench/release/edgeproxy}
 EDGE_NOTE=""
+RATE=0
 CMDLINE="bash bench/proxy.sh${*:+ $*}"
 
-usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 die() { echo "proxy.sh: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration)    DURATION=${2:?}; shift 2 ;;
     --connections) CONNECTIONS=${2:?}; shift 2 ;;
+    --rate)        RATE=${2:?}; shift 2 ;;
     --rounds)      ROUNDS=${2:?}; shift 2 ;;
     --warmup)      WARMUP=${2:?}; shift 2 ;;
     --skip-upload) SKIP_UPLOAD=1; shift ;;
@@ -55,6 +58,8 @@ while [ $# -gt 0 ]; do
     *) usage >&2; die "unknown argument: $1" ;;
   esac
 done
+[[ $RATE =~ ^[0-9]+$ ]] || die "--rate must be a whole number of requests per second (0: as fast as possible)"
+export BENCH_RATE=$RATE BENCH_CONNECTIONS=$CONNECTIONS BENCH_WRK_DIR="$HERE/wrk"
 for v in DURATION CONNECTIONS ROUNDS WARMUP UPLOAD_MIB; do
   [[ ${!v} =~ ^[0-9]+$ ]] && [ "${!v}" -gt 0 ] || die "--${v,,} must be a positive integer"
 done
@@ -490,6 +495,7 @@ fi
     echo "  absolute req/s drop and CPU µs/req rise (fewer requests per wake-up) — compare ratios within this run only"
   fi
   echo "- load: wrk -t1 -c$CONNECTIONS -d${DURATION}s (after ${WARMUP}s warm-up), POST /v1/images/vectorize, 200 B JSON, TLS + keep-alive; $ROUNDS round(s), interleaved; medians over rounds"
+  [ "$RATE" -gt 0 ] && echo "- **paced**: $RATE req/s offered in all (each connection pauses a jittered $((CONNECTIONS * 1000 / RATE)) ms on average before each request; wrk's latency excludes the pause) — below saturation, so latency shows what each hop adds"
   echo
   if [ $SKIP_LOAD = 0 ]; then
   echo "| target | req/s | p50 ms | p99 ms | errors | proxy CPU µs/req | upstream CPU µs/req | proxy peak RSS MiB | proxy VmHWM MiB | other CPU % | status |"
@@ -514,7 +520,7 @@ fi
   get() { awk -F'\t' -v t="$1" -v hz="$CLK_TCK" -v what="$2" '
         function med(a, n,   i, j, x) { for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j+1] = a[j]; a[j+1] = x }
                                        return (n % 2) ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2 }
-        $1 == t { n++; v[n] = (what == "rps") ? $3 / ($4 / 1e6) : (what == "cpu") ? $8 * 1e6 / hz / $3 : $9 * 1e6 / hz / $3 }
+        $1 == t { n++; v[n] = (what == "rps") ? $3 / ($4 / 1e6) : (what == "cpu") ? $8 * 1e6 / hz / $3 : (what == "p50") ? $5 / 1000 : (what == "p99") ? $6 / 1000 : $9 * 1e6 / hz / $3 }
         END { if (n) printf "%.4f", med(v, n) }' "$RESULTS"; }
   ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a == "" || b == "" || b + 0 == 0) print "—"; else printf "%.2f", a / b }'; }
   echo
@@ -528,6 +534,16 @@ fi
     [ "$1" = edge ] && [ "${STATUS[edge]}" != ok ] && { r1="— (edge FAIL)"; r2="—"; }
     echo "| $1 / $2 | $r1 | $r2 |"
   done
+  if has direct; then
+    echo
+    echo "| latency added over direct | p50 ms | p99 ms |"
+    echo "|---|---:|---:|"
+    for t in nginx haproxy edge edgefull; do
+      has "$t" && [ -n "$(get "$t" p99)" ] || continue
+      awk -v l="${LABEL[$t]}" -v a50="$(get "$t" p50)" -v a99="$(get "$t" p99)" -v d50="$(get direct p50)" -v d99="$(get direct p99)" \
+        'BEGIN{ printf "| %s | %+.2f | %+.2f |\n", l, a50 - d50, a99 - d99 }'
+    done
+  fi
   fi
   if [ -s "$UPLOADS" ]; then
     echo

@@ -1,6 +1,7 @@
 -- wrk script for bench/proxy.sh's "edgefull" target: the full metered path.
 -- POST /v1/images/vectorize (4 tokens) with API keys of many users, rotating per request, so the
 -- edge authenticates (SHA-256 + LMDB lookup), prices, holds and charges on every request.
+dofile((os.getenv("BENCH_WRK_DIR") or "bench/wrk") .. "/pace.lua")
 wrk.method = "POST"
 wrk.path   = "/v1/images/vectorize"
 wrk.headers["Content-Type"] = "application/json"

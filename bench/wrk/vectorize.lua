@@ -1,5 +1,6 @@
 -- wrk script for bench/proxy.sh: POST /v1/images/vectorize with a ~200 B JSON body.
 -- Prints one machine-readable "BENCH …" line at the end (latencies in microseconds).
+dofile((os.getenv("BENCH_WRK_DIR") or "bench/wrk") .. "/pace.lua")
 wrk.method = "POST"
 wrk.path   = "/v1/images/vectorize"
 wrk.headers["Content-Type"] = "application/json"
