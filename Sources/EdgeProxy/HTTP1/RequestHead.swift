@@ -23,6 +23,17 @@ public struct RequestHead {
 
     public init() {}
 
+    /// Drops the reference to the received bytes once the exchange is over (the offsets are reset
+    /// with them, so every accessor sees an empty head until the next one is parsed).
+    mutating func releaseBytes() {
+        bytes = ByteBuffer()
+        methodEnd = 0
+        targetStart = 0
+        targetEnd = 0
+        pathEnd = 0
+        fields.removeAll(keepingCapacity: true)
+    }
+
     /// Whether the client asked to keep the connection open after this exchange.
     var clientKeepAlive: Bool {
         if summary.connectionClose { return false }
