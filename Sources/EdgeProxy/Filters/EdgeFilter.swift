@@ -85,12 +85,15 @@ public enum EdgeReplyDetail: Sendable {
 public struct ResponseHeaderLines {
     var buffer: ByteBuffer?
 
+    /// Room for the usual lines (Vary, CORS, RateLimit-*, X-Tokens-*) without growing.
+    static let initialCapacity = 512
+
     init() {}
 
     /// Appends one header. Names and values must not contain CR or LF (they are dropped if they do).
     public mutating func add(_ name: String, _ value: String) {
         guard !name.utf8.contains(where: { $0 == 13 || $0 == 10 }), !value.utf8.contains(where: { $0 == 13 || $0 == 10 }) else { return }
-        if buffer == nil { buffer = ByteBuffer() }
+        if buffer == nil { buffer = ByteBufferAllocator().buffer(capacity: Self.initialCapacity) }
         buffer!.writeString(name)
         buffer!.writeStaticString(": ")
         buffer!.writeString(value)
@@ -109,7 +112,7 @@ public struct ResponseHeaderLines {
 
     /// Appends an integer-valued header without formatting through String.
     public mutating func add(_ name: StaticString, _ value: Int64) {
-        if buffer == nil { buffer = ByteBuffer() }
+        if buffer == nil { buffer = ByteBufferAllocator().buffer(capacity: Self.initialCapacity) }
         buffer!.writeStaticString(name)
         buffer!.writeStaticString(": ")
         HeadRewriter.writeDecimal(value, into: &buffer!)

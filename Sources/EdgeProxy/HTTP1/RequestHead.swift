@@ -218,7 +218,7 @@ struct RequestHeadParser {
         guard let method = HTTPMethodKind.classify(b, methodEnd) else { throw .methodNotImplemented }
         i += 1
         let targetStart = i
-        while i < n, HTTPBytes.isTargetTable[Int(b[i])] { i += 1 }
+        while i < n, HTTPBytes.isTarget(b[i]) { i += 1 }
         guard i > targetStart, i < n, b[i] == HTTPBytes.sp else {
             // HTTP/0.9 ("GET /\r\n"), a missing version, or a bad character in the target.
             throw .malformedRequestLine
@@ -299,7 +299,7 @@ struct RequestHeadParser {
             i += 1
         } else {
             while i < end, b[i] != UInt8(ascii: ":") {
-                guard HTTPBytes.isHostTable[Int(b[i])] else { return false }
+                guard HTTPBytes.isHost(b[i]) else { return false }
                 i += 1
             }
             guard i > start else { return false }
