@@ -113,10 +113,28 @@ public struct ResponseHeaderLines {
     /// Appends an integer-valued header without formatting through String.
     public mutating func add(_ name: StaticString, _ value: Int64) {
         if buffer == nil { buffer = ByteBufferAllocator().buffer(capacity: Self.initialCapacity) }
-        buffer!.writeStaticString(name)
-        buffer!.writeStaticString(": ")
-        HeadRewriter.writeDecimal(value, into: &buffer!)
-        buffer!.writeStaticString("\r\n")
+        // The value's digits are formatted on the stack, then ": <digits>\r\n" goes in one write.
+        var digits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { d in
+            var at = d.count
+            d[at - 1] = HTTPBytes.lf
+            d[at - 2] = HTTPBytes.cr
+            at -= 2
+            var rest = value.magnitude
+            repeat {
+                at -= 1
+                d[at] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+            } while rest > 0
+            if value < 0 {
+                at -= 1
+                d[at] = UInt8(ascii: "-")
+            }
+            d[at - 1] = HTTPBytes.sp
+            d[at - 2] = HTTPBytes.colon
+            buffer!.writeStaticString(name)
+            buffer!.writeBytes(UnsafeRawBufferPointer(rebasing: d[(at - 2)...]))
+        }
     }
 }
 
