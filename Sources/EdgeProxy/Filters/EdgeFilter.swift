@@ -84,6 +84,14 @@ public enum EdgeReplyDetail: Sendable {
 /// Complete `Name: value\r\n` lines a response filter adds to the client's response head.
 public struct ResponseHeaderLines {
     var buffer: ByteBuffer?
+    /// One bit per added name (`nameBit`): a name whose bit is clear is not among the lines, so
+    /// the response rewriter skips scanning them for it.
+    private(set) var names: UInt64 = 0
+
+    /// The summary bit of a header name, from its first byte (letter case folded) and its length.
+    @inline(__always) static func nameBit(first: UInt8, count: Int) -> UInt64 {
+        1 << UInt64((Int(first | 0x20) &+ count) & 63)
+    }
 
     /// Room for the usual lines (Vary, CORS, RateLimit-*, X-Tokens-*) without growing.
     static let initialCapacity = 512
@@ -94,6 +102,7 @@ public struct ResponseHeaderLines {
     public mutating func add(_ name: String, _ value: String) {
         guard !name.utf8.contains(where: { $0 == 13 || $0 == 10 }), !value.utf8.contains(where: { $0 == 13 || $0 == 10 }) else { return }
         if buffer == nil { buffer = ByteBufferAllocator().buffer(capacity: Self.initialCapacity) }
+        names |= Self.nameBit(first: name.utf8.first ?? 0, count: name.utf8.count)
         buffer!.writeString(name)
         buffer!.writeStaticString(": ")
         buffer!.writeString(value)
@@ -103,6 +112,7 @@ public struct ResponseHeaderLines {
     /// Appends lines encoded earlier (e.g. the policy's security headers, encoded once per loop).
     public mutating func append(_ lines: ResponseHeaderLines) {
         guard var other = lines.buffer else { return }
+        names |= lines.names
         if buffer == nil {
             buffer = other
         } else {
@@ -113,6 +123,7 @@ public struct ResponseHeaderLines {
     /// Appends an integer-valued header without formatting through String.
     public mutating func add(_ name: StaticString, _ value: Int64) {
         if buffer == nil { buffer = ByteBufferAllocator().buffer(capacity: Self.initialCapacity) }
+        names |= Self.nameBit(first: name.utf8CodeUnitCount > 0 ? name.utf8Start[0] : 0, count: name.utf8CodeUnitCount)
         // The value's digits are formatted on the stack, then ": <digits>\r\n" goes in one write.
         var digits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         withUnsafeMutableBytes(of: &digits) { d in

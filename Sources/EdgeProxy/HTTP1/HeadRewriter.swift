@@ -113,7 +113,8 @@ enum HeadRewriter {
 
     static func clientResponseHead(
         _ r: ResponseHead, framing: ClientFraming, requestID: RequestID, isHEAD: Bool,
-        closeConnection: Bool, clientIsHTTP10: Bool, extraLines: ByteBuffer?, allocator: ByteBufferAllocator
+        closeConnection: Bool, clientIsHTTP10: Bool, extraLines: ByteBuffer?, extraNames: UInt64 = ~0,
+        allocator: ByteBufferAllocator
     ) -> ByteBuffer {
         var out = allocator.buffer(capacity: r.bytes.readableBytes + 128 + (extraLines?.readableBytes ?? 0))
         withOptionalBytes(extraLines) { extra in
@@ -130,7 +131,10 @@ enum HeadRewriter {
                     default: if field.known.isHopByHop || field.listedInConnection { continue }
                     }
                     // A header the edge sets itself (CORS, security headers, rate limits) replaces the upstream's.
-                    if let extra, Self.lines(extra, name: b, Int(field.nameStart), Int(field.nameEnd)) { continue }
+                    // `extraNames` (see `ResponseHeaderLines.nameBit`) rules most names out without a scan.
+                    if let extra,
+                       extraNames & ResponseHeaderLines.nameBit(first: b[Int(field.nameStart)], count: Int(field.nameEnd - field.nameStart)) != 0,
+                       Self.lines(extra, name: b, Int(field.nameStart), Int(field.nameEnd)) { continue }
                     run.keep(field, b, into: &out)
                 }
                 run.flush(b, into: &out)
