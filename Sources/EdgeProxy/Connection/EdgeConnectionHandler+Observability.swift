@@ -21,15 +21,18 @@ extension EdgeConnectionHandler {
         let routeID = exchange.route?.id
         let metrics = pools.metrics
         metrics.requestFinished(route: routeID ?? "_none", status: status, edgeNanoseconds: edgeNanos, upstreamNanoseconds: upstreamNanos)
-        let context = exchange.filterContext
-        if let charged = context?.chargedTokens, charged > 0 {
-            metrics.tokensCharged(operation: context?.quote?.operation ?? context?.route.operation ?? "unknown", amount: charged)
+        // Fields are read in place: a copy of the whole ExchangeContext costs more than the metrics.
+        if let charged = exchange.filterContext?.chargedTokens, charged > 0 {
+            metrics.tokensCharged(
+                operation: exchange.filterContext?.quote?.operation ?? exchange.filterContext?.route.operation ?? "unknown",
+                amount: charged)
         }
-        if context?.holdReleased == true { metrics.holdReleased() }
-        if let event = context?.securityEvent { metrics.securityEvent(event) }
+        if exchange.filterContext?.holdReleased == true { metrics.holdReleased() }
+        if let event = exchange.filterContext?.securityEvent { metrics.securityEvent(event) }
         if exchange.rejectedAsMalformed { metrics.securityEvent(.rejectedRequest) }
 
         guard runtime.accessLog.isEnabled else { return }
+        let context = exchange.filterContext
         let kind: AccessLogRecord.Outcome
         switch outcome {
         case .upstreamResponded: kind = .forwarded

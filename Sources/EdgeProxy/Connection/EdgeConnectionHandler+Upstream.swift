@@ -26,6 +26,7 @@ extension EdgeConnectionHandler {
         let bytes = HeadRewriter.clientResponseHead(
             response, framing: exchange.clientFraming, requestID: exchange.requestID, isHEAD: exchange.isHEAD,
             closeConnection: close, clientIsHTTP10: head.isHTTP10, extraLines: exchange.filterContext?.responseHeaders.buffer,
+            extraNames: exchange.filterContext?.responseHeaders.names ?? 0,
             allocator: context.channel.allocator)
         exchange.bytesOut += Int64(bytes.readableBytes)
         context.write(wrapOutboundOut(bytes), promise: nil)

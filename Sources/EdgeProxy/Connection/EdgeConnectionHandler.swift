@@ -223,7 +223,9 @@ final class EdgeConnectionHandler: ChannelDuplexHandler {
                     respondLocally(.error(error), forceClose: true)
                     return
                 }
-                received = buffer
+                // No empty buffer is kept: any reference into the TLS handler's read buffer
+                // makes its next decode copy the whole buffer (copy-on-write).
+                received = buffer.readableBytes > 0 ? buffer : nil
                 guard case .complete = outcome else { return }
                 beginExchange()
             case .awaitingUpstream, .filtering:
@@ -257,6 +259,9 @@ final class EdgeConnectionHandler: ChannelDuplexHandler {
         completeFilters()
         let keepAlive = exchange.clientKeepAlive && !exchange.closeAfterResponse && !quiescing
         exchange = Exchange()
+        // The head is a slice of the TLS handler's read buffer: holding it until the next read
+        // would make that read copy the whole buffer (copy-on-write) before decrypting into it.
+        head.releaseBytes()
         guard keepAlive else {
             closeAfterFlush()
             return

@@ -40,25 +40,33 @@ struct RequestID {
             buffer.writeBuffer(&supplied)
             return
         }
-        Self.writeHex(high, into: &buffer)
-        Self.writeHex(low, into: &buffer)
+        withGeneratedText { (text) -> Void in buffer.writeBytes(text) }
     }
 
-    private static func writeHex(_ word: UInt64, into buffer: inout ByteBuffer) {
-        let digits: StaticString = "0123456789abcdef"
-        var shift: UInt64 = 60
-        while true {
-            buffer.writeInteger(digits.utf8Start[Int((word >> shift) & 0xF)])
-            if shift == 0 { break }
-            shift -= 4
+    /// Calls `body` with the 32 hex digits of a generated id, formatted on the stack (one write
+    /// into the caller's buffer instead of one per digit).
+    private func withGeneratedText<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        var text: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        return withUnsafeMutableBytes(of: &text) { out in
+            Self.writeHex(high, into: out, at: 0)
+            Self.writeHex(low, into: out, at: 16)
+            return body(UnsafeRawBufferPointer(out))
+        }
+    }
+
+    private static func writeHex(_ word: UInt64, into out: UnsafeMutableRawBufferPointer, at offset: Int) {
+        var rest = word
+        for i in stride(from: offset + 15, through: offset, by: -1) {
+            let digit = UInt8(truncatingIfNeeded: rest & 0xF)
+            out[i] = digit < 10 ? digit &+ UInt8(ascii: "0") : digit &+ (UInt8(ascii: "a") &- 10)
+            rest >>= 4
         }
     }
 
     /// The id as text, for logs and the ledger.
     var description: String {
-        var buffer = ByteBuffer()
-        write(into: &buffer)
-        return String(buffer: buffer)
+        if let supplied = clientSupplied { return String(buffer: supplied) }
+        return withGeneratedText { String(decoding: $0, as: UTF8.self) }
     }
 }
 

@@ -84,13 +84,25 @@ public enum EdgeReplyDetail: Sendable {
 /// Complete `Name: value\r\n` lines a response filter adds to the client's response head.
 public struct ResponseHeaderLines {
     var buffer: ByteBuffer?
+    /// One bit per added name (`nameBit`): a name whose bit is clear is not among the lines, so
+    /// the response rewriter skips scanning them for it.
+    private(set) var names: UInt64 = 0
+
+    /// The summary bit of a header name, from its first byte (letter case folded) and its length.
+    @inline(__always) static func nameBit(first: UInt8, count: Int) -> UInt64 {
+        1 << UInt64((Int(first | 0x20) &+ count) & 63)
+    }
+
+    /// Room for the usual lines (Vary, CORS, RateLimit-*, X-Tokens-*) without growing.
+    static let initialCapacity = 512
 
     init() {}
 
     /// Appends one header. Names and values must not contain CR or LF (they are dropped if they do).
     public mutating func add(_ name: String, _ value: String) {
         guard !name.utf8.contains(where: { $0 == 13 || $0 == 10 }), !value.utf8.contains(where: { $0 == 13 || $0 == 10 }) else { return }
-        if buffer == nil { buffer = ByteBuffer() }
+        if buffer == nil { buffer = ByteBufferAllocator().buffer(capacity: Self.initialCapacity) }
+        names |= Self.nameBit(first: name.utf8.first ?? 0, count: name.utf8.count)
         buffer!.writeString(name)
         buffer!.writeStaticString(": ")
         buffer!.writeString(value)
@@ -100,6 +112,7 @@ public struct ResponseHeaderLines {
     /// Appends lines encoded earlier (e.g. the policy's security headers, encoded once per loop).
     public mutating func append(_ lines: ResponseHeaderLines) {
         guard var other = lines.buffer else { return }
+        names |= lines.names
         if buffer == nil {
             buffer = other
         } else {
@@ -109,11 +122,30 @@ public struct ResponseHeaderLines {
 
     /// Appends an integer-valued header without formatting through String.
     public mutating func add(_ name: StaticString, _ value: Int64) {
-        if buffer == nil { buffer = ByteBuffer() }
-        buffer!.writeStaticString(name)
-        buffer!.writeStaticString(": ")
-        HeadRewriter.writeDecimal(value, into: &buffer!)
-        buffer!.writeStaticString("\r\n")
+        if buffer == nil { buffer = ByteBufferAllocator().buffer(capacity: Self.initialCapacity) }
+        names |= Self.nameBit(first: name.utf8CodeUnitCount > 0 ? name.utf8Start[0] : 0, count: name.utf8CodeUnitCount)
+        // The value's digits are formatted on the stack, then ": <digits>\r\n" goes in one write.
+        var digits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { d in
+            var at = d.count
+            d[at - 1] = HTTPBytes.lf
+            d[at - 2] = HTTPBytes.cr
+            at -= 2
+            var rest = value.magnitude
+            repeat {
+                at -= 1
+                d[at] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+            } while rest > 0
+            if value < 0 {
+                at -= 1
+                d[at] = UInt8(ascii: "-")
+            }
+            d[at - 1] = HTTPBytes.sp
+            d[at - 2] = HTTPBytes.colon
+            buffer!.writeStaticString(name)
+            buffer!.writeBytes(UnsafeRawBufferPointer(rebasing: d[(at - 2)...]))
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-/// Byte classes of RFC 9110/9112 used by the strict head parser, as 256-entry lookup tables.
+/// Byte classes of RFC 9110/9112 used by the strict head parser.
 enum HTTPBytes {
     static let cr = UInt8(ascii: "\r")
     static let lf = UInt8(ascii: "\n")
@@ -6,46 +6,29 @@ enum HTTPBytes {
     static let htab = UInt8(ascii: "\t")
     static let colon = UInt8(ascii: ":")
 
+    // Byte classes as 128-bit masks over ASCII (bit b of `low` for b < 64, bit b−64 of `high`):
+    // constants, so a lookup is a shift and a test — no lazily initialised global, no array.
+    // HTTPBytesTests checks each against its definition.
+
     /// tchar: "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
-    static let isTokenTable: [Bool] = {
-        var table = [Bool](repeating: false, count: 256)
-        for b in UInt8(ascii: "0")...UInt8(ascii: "9") { table[Int(b)] = true }
-        for b in UInt8(ascii: "a")...UInt8(ascii: "z") { table[Int(b)] = true }
-        for b in UInt8(ascii: "A")...UInt8(ascii: "Z") { table[Int(b)] = true }
-        for c in "!#$%&'*+-.^_`|~".utf8 { table[Int(c)] = true }
-        return table
-    }()
+    @inline(__always) static func isToken(_ b: UInt8) -> Bool { inMask(b, 0x03FF_6CFA_0000_0000, 0x57FF_FFFF_C7FF_FFFE) }
 
     /// field-vchar / SP / HTAB (obs-text allowed); excludes every other control character and DEL.
-    static let isFieldValueTable: [Bool] = {
-        var table = [Bool](repeating: false, count: 256)
-        for b in 0x21...0x7E { table[b] = true }
-        for b in 0x80...0xFF { table[b] = true }
-        table[Int(sp)] = true
-        table[Int(htab)] = true
-        return table
-    }()
+    @inline(__always) static func isFieldValue(_ b: UInt8) -> Bool { (b >= 0x21 && b != 0x7F) || b == sp || b == htab }
 
-    /// Visible ASCII allowed in a request target (RFC 3986 characters; no spaces, controls or non-ASCII).
-    static let isTargetTable: [Bool] = {
-        var table = [Bool](repeating: false, count: 256)
-        for b in 0x21...0x7E { table[b] = true }
-        for c in "\"<>\\^`{|}".utf8 { table[Int(c)] = false }
-        return table
-    }()
+    /// Visible ASCII allowed in a request target (RFC 3986 characters; no spaces, controls or non-ASCII):
+    /// 0x21...0x7E except `"<>\^`{|}`.
+    @inline(__always) static func isTarget(_ b: UInt8) -> Bool { inMask(b, 0xAFFF_FFFA_0000_0000, 0x47FF_FFFE_AFFF_FFFF) }
 
-    /// reg-name / IPv4 characters plus ':' for a port (bracketed IPv6 is checked separately).
-    static let isHostTable: [Bool] = {
-        var table = [Bool](repeating: false, count: 256)
-        for b in UInt8(ascii: "0")...UInt8(ascii: "9") { table[Int(b)] = true }
-        for b in UInt8(ascii: "a")...UInt8(ascii: "z") { table[Int(b)] = true }
-        for b in UInt8(ascii: "A")...UInt8(ascii: "Z") { table[Int(b)] = true }
-        for c in "-._~!$&'()*+,;=%".utf8 { table[Int(c)] = true }
-        return table
-    }()
+    /// reg-name / IPv4 characters plus ':' for a port (bracketed IPv6 is checked separately):
+    /// ALPHA / DIGIT / "-._~!$&'()*+,;=%".
+    @inline(__always) static func isHost(_ b: UInt8) -> Bool { inMask(b, 0x2BFF_7FF2_0000_0000, 0x47FF_FFFE_87FF_FFFE) }
 
-    @inline(__always) static func isToken(_ b: UInt8) -> Bool { isTokenTable[Int(b)] }
-    @inline(__always) static func isFieldValue(_ b: UInt8) -> Bool { isFieldValueTable[Int(b)] }
+    @inline(__always) private static func inMask(_ b: UInt8, _ low: UInt64, _ high: UInt64) -> Bool {
+        if b < 64 { return (low >> UInt64(b)) & 1 != 0 }
+        if b < 128 { return (high >> UInt64(b &- 64)) & 1 != 0 }
+        return false
+    }
 
     /// ASCII case-insensitive comparison of `bytes[range]` with a lower-case literal.
     @inline(__always)

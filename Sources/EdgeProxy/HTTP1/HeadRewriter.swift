@@ -27,6 +27,7 @@ enum HeadRewriter {
             }
             out.writeStaticString(" HTTP/1.1\r\n")
             out.writeBytes(endpoint.hostHeaderLine)
+            var run = KeptLines()
             for field in head.fields {
                 switch field.known {
                 case .host, .contentLength, .expect, .xRequestID, .xForwardedFor, .xForwardedProto:
@@ -36,9 +37,9 @@ enum HeadRewriter {
                 default:
                     if field.known.isHopByHop || field.listedInConnection { continue }
                 }
-                out.writeBytes(UnsafeRawBufferPointer(rebasing: b[Int(field.nameStart)..<Int(field.valueEnd)]))
-                out.writeStaticString("\r\n")
+                run.keep(field, b, into: &out)
             }
+            run.flush(b, into: &out)
         }
         if let credential = endpoint.credentialLine { out.writeBytes(credential) }
         out.writeStaticString("X-Request-Id: ")
@@ -94,26 +95,26 @@ enum HeadRewriter {
     static func lines(_ lines: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
         let length = end - start
         if HTTPBytes.equalsLowercase(name, start, end, "vary") { return false }
+        let count = lines.count
         var lineStart = 0
-        while lineStart + length < lines.count {
-            if lines[lineStart + length] == UInt8(ascii: ":") {
-                var same = true
-                for k in 0..<length where lines[lineStart + k] | 0x20 != name[start + k] | 0x20 {
-                    same = false
-                    break
-                }
-                if same { return true }
+        while lineStart + length < count {
+            if lines[lineStart + length] == HTTPBytes.colon {
+                var k = 0
+                while k < length, lines[lineStart + k] | 0x20 == name[start + k] | 0x20 { k += 1 }
+                if k == length { return true }
             }
             // Next line.
-            guard let newline = lines[lineStart...].firstIndex(of: HTTPBytes.lf) else { return false }
-            lineStart = newline + 1
+            var i = lineStart
+            while i < count, lines[i] != HTTPBytes.lf { i += 1 }
+            lineStart = i + 1
         }
         return false
     }
 
     static func clientResponseHead(
         _ r: ResponseHead, framing: ClientFraming, requestID: RequestID, isHEAD: Bool,
-        closeConnection: Bool, clientIsHTTP10: Bool, extraLines: ByteBuffer?, allocator: ByteBufferAllocator
+        closeConnection: Bool, clientIsHTTP10: Bool, extraLines: ByteBuffer?, extraNames: UInt64 = ~0,
+        allocator: ByteBufferAllocator
     ) -> ByteBuffer {
         var out = allocator.buffer(capacity: r.bytes.readableBytes + 128 + (extraLines?.readableBytes ?? 0))
         withOptionalBytes(extraLines) { extra in
@@ -123,16 +124,20 @@ enum HeadRewriter {
                 out.writeInteger(HTTPBytes.sp)
                 out.writeBytes(UnsafeRawBufferPointer(rebasing: b[r.reasonStart..<r.reasonEnd]))
                 out.writeStaticString("\r\n")
+                var run = KeptLines()
                 for field in r.fields {
                     switch field.known {
                     case .contentLength, .xRequestID, .xTokensPrefixed: continue
                     default: if field.known.isHopByHop || field.listedInConnection { continue }
                     }
                     // A header the edge sets itself (CORS, security headers, rate limits) replaces the upstream's.
-                    if let extra, Self.lines(extra, name: b, Int(field.nameStart), Int(field.nameEnd)) { continue }
-                    out.writeBytes(UnsafeRawBufferPointer(rebasing: b[Int(field.nameStart)..<Int(field.valueEnd)]))
-                    out.writeStaticString("\r\n")
+                    // `extraNames` (see `ResponseHeaderLines.nameBit`) rules most names out without a scan.
+                    if let extra,
+                       extraNames & ResponseHeaderLines.nameBit(first: b[Int(field.nameStart)], count: Int(field.nameEnd - field.nameStart)) != 0,
+                       Self.lines(extra, name: b, Int(field.nameStart), Int(field.nameEnd)) { continue }
+                    run.keep(field, b, into: &out)
                 }
+                run.flush(b, into: &out)
             }
         }
         switch framing {
@@ -184,5 +189,40 @@ enum HeadRewriter {
             }
             buffer.writeBytes(UnsafeRawBufferPointer(rebasing: d[(20 - count)...]))
         }
+    }
+}
+
+/// Copies kept header lines, each as `name: value\r\n` (trailing whitespace of the value dropped),
+/// with one write per run of adjacent lines instead of two writes per line: a line whose value
+/// ends right at its CRLF is copied with that CRLF, and joins the run when it starts where the
+/// previous kept line ended. The output is byte for byte the same as line by line.
+struct KeptLines {
+    private var start = 0
+    private var end = 0
+
+    mutating func keep(_ field: HeaderField, _ b: UnsafeRawBufferPointer, into out: inout ByteBuffer) {
+        let nameStart = Int(field.nameStart)
+        let valueEnd = Int(field.valueEnd)
+        // The strict parser ends every line with CRLF, so a CR right after the value is its CRLF.
+        if valueEnd < b.count, b[valueEnd] == HTTPBytes.cr {
+            if end == nameStart && end > start {
+                end = valueEnd + 2
+            } else {
+                flush(b, into: &out)
+                start = nameStart
+                end = valueEnd + 2
+            }
+            return
+        }
+        flush(b, into: &out)
+        out.writeBytes(UnsafeRawBufferPointer(rebasing: b[nameStart..<valueEnd]))
+        out.writeStaticString("\r\n")
+    }
+
+    mutating func flush(_ b: UnsafeRawBufferPointer, into out: inout ByteBuffer) {
+        guard end > start else { return }
+        out.writeBytes(UnsafeRawBufferPointer(rebasing: b[start..<end]))
+        start = 0
+        end = 0
     }
 }

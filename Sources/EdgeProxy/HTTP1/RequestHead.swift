@@ -23,6 +23,17 @@ public struct RequestHead {
 
     public init() {}
 
+    /// Drops the reference to the received bytes once the exchange is over (the offsets are reset
+    /// with them, so every accessor sees an empty head until the next one is parsed).
+    mutating func releaseBytes() {
+        bytes = ByteBuffer()
+        methodEnd = 0
+        targetStart = 0
+        targetEnd = 0
+        pathEnd = 0
+        fields.removeAll(keepingCapacity: true)
+    }
+
     /// Whether the client asked to keep the connection open after this exchange.
     var clientKeepAlive: Bool {
         if summary.connectionClose { return false }
@@ -207,7 +218,7 @@ struct RequestHeadParser {
         guard let method = HTTPMethodKind.classify(b, methodEnd) else { throw .methodNotImplemented }
         i += 1
         let targetStart = i
-        while i < n, HTTPBytes.isTargetTable[Int(b[i])] { i += 1 }
+        while i < n, HTTPBytes.isTarget(b[i]) { i += 1 }
         guard i > targetStart, i < n, b[i] == HTTPBytes.sp else {
             // HTTP/0.9 ("GET /\r\n"), a missing version, or a bad character in the target.
             throw .malformedRequestLine
@@ -288,7 +299,7 @@ struct RequestHeadParser {
             i += 1
         } else {
             while i < end, b[i] != UInt8(ascii: ":") {
-                guard HTTPBytes.isHostTable[Int(b[i])] else { return false }
+                guard HTTPBytes.isHost(b[i]) else { return false }
                 i += 1
             }
             guard i > start else { return false }

@@ -190,6 +190,10 @@ final class UpstreamConnection: ChannelDuplexHandler {
                 }
                 // Leftover bytes after a complete response mean the upstream is out of sync.
                 let reusable = head.upstreamKeepAlive && buffer.readableBytes == 0
+                // Keep no slice of the TLS handler's read buffer while idle: its next decode would
+                // copy the whole buffer (copy-on-write) first.
+                head.bytes = ByteBuffer()
+                head.fields.removeAll(keepingCapacity: true)
                 state = .idle
                 leaseholder = nil
                 holder.upstreamResponseEnd(connection: self, reusable: reusable)

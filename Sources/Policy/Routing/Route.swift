@@ -66,9 +66,7 @@ public struct Route: Sendable {
 
     func accepts(method: UnsafeRawBufferPointer) -> Bool {
         guard let methodBytes else { return true }
-        for candidate in methodBytes where candidate.count == method.count {
-            if candidate.withUnsafeBytes({ $0.elementsEqual(method) }) { return true }
-        }
+        for candidate in methodBytes where RouteTable.bytes(candidate, equal: method, count: method.count) { return true }
         return false
     }
 }

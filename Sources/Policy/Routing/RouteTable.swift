@@ -29,8 +29,10 @@ public struct RouteTable: Sendable {
     public func decide(method: UnsafeRawBufferPointer, path: UnsafeRawBufferPointer) -> RouteDecision {
         var pathMatchedWrongMethod: [String]? = nil
         var preflightRoute: Route? = nil
-        for route in exactRoutes where route.pathBytes.count == path.count {
-            guard route.pathBytes.withUnsafeBytes({ $0.elementsEqual(path) }) else { continue }
+        // By index: `for route in` would copy every Route (and retain its fields) just to compare a path.
+        for index in exactRoutes.indices {
+            guard Self.bytes(exactRoutes[index].pathBytes, equal: path, count: path.count) else { continue }
+            let route = exactRoutes[index]
             if route.accepts(method: method) { return .matched(route) }
             pathMatchedWrongMethod = (pathMatchedWrongMethod ?? []) + (route.methods ?? [])
             if preflightRoute == nil, route.preflight == .answeredByCORSFilter, Self.isOptions(method) { preflightRoute = route }
@@ -39,16 +41,26 @@ public struct RouteTable: Sendable {
             if let preflightRoute { return .preflight(preflightRoute, allowed: allowed) }
             return .methodNotAllowed(allowed: allowed)
         }
-        for route in prefixRoutes where route.pathBytes.count <= path.count {
-            let matches = route.pathBytes.withUnsafeBytes { prefix in
-                prefix.elementsEqual(UnsafeRawBufferPointer(rebasing: path[0..<prefix.count]))
-            }
-            guard matches else { continue }
+        for index in prefixRoutes.indices {
+            let prefixCount = prefixRoutes[index].pathBytes.count
+            guard prefixCount <= path.count, Self.bytes(prefixRoutes[index].pathBytes, equal: path, count: prefixCount) else { continue }
+            let route = prefixRoutes[index]
             if route.accepts(method: method) { return .matched(route) }
             if route.preflight == .answeredByCORSFilter, Self.isOptions(method) { return .preflight(route, allowed: route.methods ?? []) }
             return .methodNotAllowed(allowed: route.methods ?? [])
         }
         return .notFound
+    }
+
+    /// Whether `bytes` has exactly `count` bytes and they equal the first `count` of `other`.
+    @inline(__always)
+    static func bytes(_ bytes: [UInt8], equal other: UnsafeRawBufferPointer, count: Int) -> Bool {
+        guard bytes.count == count, other.count >= count else { return false }
+        return bytes.withUnsafeBufferPointer { b in
+            var i = 0
+            while i < count, b[i] == other[i] { i += 1 }
+            return i == count
+        }
     }
 
     static func isOptions(_ method: UnsafeRawBufferPointer) -> Bool {
