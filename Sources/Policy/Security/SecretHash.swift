@@ -6,7 +6,7 @@ public enum SecretHash {
     public static func sha256(bytes: UnsafeRawBufferPointer) -> SHA256Digest {
         var digest = SHA256Digest(words: (0, 0, 0, 0))
         withUnsafeMutableBytes(of: &digest.words) { out in
-            _ = SHA256(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, out.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            copenssl_sha256(bytes.baseAddress, bytes.count, out.baseAddress!.assumingMemoryBound(to: UInt8.self))
         }
         return digest
     }
