@@ -65,6 +65,21 @@ import Testing
         #expect(try ledger.hold(userId: user.id, amount: 1, requestId: "next").holdId.rawValue == first.rawValue + 1)
     }
 
+    /// If `boot-id` goes missing while a process uses the store, another process refuses to open rather
+    /// than discard the live holds (two stores would let two processes spend the same tokens).
+    @Test func aStaleLookingStoreInUseIsNeverDiscarded() throws {
+        let directory = TemporaryDirectory("inuse")
+        let ledger = try Ledger.open(directory: directory.path, settings: .standard, plans: testPlans)
+        defer { ledger.close() }
+        let user = try ledger.createUser(email: "inuse@example.com", hasher: cheapHasher)
+        _ = try ledger.hold(userId: user.id, amount: 70, requestId: "in flight")
+        try FileManager.default.removeItem(atPath: directory.file("holds/boot-id"))
+        let other = try runEdgeproxy(["ledger", "verify"], dataDir: directory.path)
+        #expect(other.status != 0)
+        #expect(other.stderr.contains("refusing to discard its holds"), "\(other.stderr)")
+        #expect(try ledger.balance(userId: user.id)?.held == 70)
+    }
+
     /// A ledger written by format 1 (holds in the durable environment, held in the balance record) is
     /// migrated on open: its holds are released, held is zeroed, and the result verifies.
     @Test func aFormat1LedgerIsMigratedOnOpen() throws {

@@ -77,7 +77,9 @@ public final class Ledger: Sendable {
         let environment = try LMDBEnvironment(directory: directory, mapSize: settings.mapSizeMiB << 20, maxReaders: UInt32(options.maxReaders),
                                               maxDatabases: LedgerSchema.databaseCount, flags: flags)
         try environment.clearStaleReaders()
-        let holdStore = try HoldStore.open(dataDirectory: directory, maxReaders: UInt32(options.maxReaders))
+        let holdStore = try HoldStore.open(dataDirectory: directory, maxReaders: UInt32(options.maxReaders)) {
+            (try? LedgerSchema.anyRegisteredProcessAlive(in: environment)) ?? true
+        }
         try holdStore.environment.clearStaleReaders()
         let nowMs = clock.now().ledgerMilliseconds
         let heldView = HeldView(store: holdStore)

@@ -88,7 +88,7 @@ struct SanitisationTests {
     func headerReadTimeout() async throws {
         // The header deadline starts at accept (before the TLS handshake), so leave the handshake
         // room even on a loaded machine.
-        try await withEdge(adjust: { $0.timeouts.headerReadSeconds = 2 }) { edge in
+        try await withEdge(adjust: { $0.timeouts.headerReadSeconds = 4 }) { edge in
             let raw = try await edge.raw()
             try await raw.write("GET / HTTP/1.1\r\nHost: a\r\n")
             let answer = await raw.readUntilClose(timeout: .seconds(10)).text

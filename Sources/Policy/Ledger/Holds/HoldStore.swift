@@ -47,8 +47,11 @@ final class HoldStore: @unchecked Sendable {
         self.createdFresh = createdFresh
     }
 
-    /// Opens the store under `dataDirectory`, discarding one left from an earlier boot.
-    static func open(dataDirectory: String, maxReaders: UInt32) throws(LedgerError) -> HoldStore {
+    /// Opens the store under `dataDirectory`, discarding one left from an earlier boot. `anyProcessLive`
+    /// is asked before discarding a store that has files: a live process means the boot check is wrong
+    /// (someone removed `boot-id`), and two stores would let two processes spend the same tokens, so
+    /// opening fails instead.
+    static func open(dataDirectory: String, maxReaders: UInt32, anyProcessLive: () -> Bool = { false }) throws(LedgerError) -> HoldStore {
         let directory = (dataDirectory as NSString).appendingPathComponent("holds")
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -68,6 +71,11 @@ final class HoldStore: @unchecked Sendable {
         let currentBoot = Self.bootIdentifier()
         let storedBoot = (try? String(contentsOfFile: bootPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
         let fresh = storedBoot == nil || storedBoot != currentBoot
+        let dataPath = (directory as NSString).appendingPathComponent("data.mdb")
+        if fresh && FileManager.default.fileExists(atPath: dataPath) && anyProcessLive() {
+            throw LedgerError(code: .unavailable, operation: "open hold store",
+                              message: "\(bootPath) does not match this boot, yet a process using this data directory is running; refusing to discard its holds (restore boot-id or stop that process)")
+        }
         if fresh {
             for name in ["data.mdb", "lock.mdb"] {
                 let path = (directory as NSString).appendingPathComponent(name)

@@ -104,6 +104,26 @@ struct LedgerSchema: Sendable {
         return max(last + 1, try counter(MetaKey.nextTransaction, in: txn), 1)
     }
 
+    /// Whether any process registered in `environment` is still running (false for a new ledger). Opens
+    /// the `processes` database read-only, before the schema is set up.
+    static func anyRegisteredProcessAlive(in environment: LMDBEnvironment) throws(LedgerError) -> Bool {
+        try environment.read { (txn) throws(LedgerError) -> Bool in
+            let processes: LMDBDatabase
+            do throws(LedgerError) {
+                processes = try environment.openDatabase("processes", flags: [], in: txn)
+            } catch {
+                if error.lmdbStatus == LMDBStatus.notFound { return false }
+                throw error
+            }
+            var alive = false
+            try txn.scan(processes, prefix: []) { (_, value) throws(LedgerError) -> Bool in
+                alive = ProcessIdentity.isAlive(try ProcessRecord(value))
+                return !alive
+            }
+            return alive
+        }
+    }
+
     /// Reads a counter from `meta` (0 when absent).
     func counter(_ key: String, in txn: borrowing LMDBTransaction) throws(LedgerError) -> UInt64 {
         try txn.get(meta, key) { bytes in bytes.count == 8 ? bytes.uint64(at: 0) : 0 } ?? 0
