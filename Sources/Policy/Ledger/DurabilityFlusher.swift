@@ -16,17 +16,14 @@ import Darwin
 /// Safe alongside commits: LMDB writes a commit's meta page only after its own data pages were
 /// fdatasynced, so no flush can make a meta page durable ahead of the pages it points to.
 ///
-/// `@unchecked Sendable`: `queue`, `flushes`, `stopping`, `exited` and `thread` are only touched with `condition`
-/// locked; the rest is immutable.
+/// `@unchecked Sendable`: `flushes` is only touched with `lock` held; the queue locks itself; the rest
+/// is immutable.
 final class DurabilityFlusher: @unchecked Sendable {
     private let environment: LMDBEnvironment
     private let afterRound: (@Sendable () -> Void)?
+    private let queue = LedgerWorkQueue<(LedgerMutation, LedgerWriter.Outcome)>()
+    private let lock = NSLock()
     private var flushes = 0
-    private let condition = NSCondition()
-    private var queue: [(LedgerMutation, LedgerWriter.Outcome)] = []
-    private var stopping = false
-    private var exited = false
-    private var thread: pthread_t?
 
     init(environment: LMDBEnvironment, afterRound: (@Sendable () -> Void)?) {
         self.environment = environment
@@ -35,8 +32,8 @@ final class DurabilityFlusher: @unchecked Sendable {
 
     /// Flushes that completed results so far.
     var syncs: Int {
-        condition.lock()
-        defer { condition.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return flushes
     }
 
@@ -46,53 +43,27 @@ final class DurabilityFlusher: @unchecked Sendable {
         thread.start()
     }
 
-    /// Hands committed results over; they complete after the next flush.
+    /// Hands committed results over; they complete after the next flush. (Never refused: the writer
+    /// stops the flusher only after its own last hand-off.)
     func enqueue(_ results: [(LedgerMutation, LedgerWriter.Outcome)]) {
-        condition.lock()
-        let wasEmpty = queue.isEmpty
-        queue.append(contentsOf: results)
-        if wasEmpty { condition.signal() }
-        condition.unlock()
+        _ = queue.submit(results)
     }
 
     /// Flushes and completes what was handed over, flushes once more (the last commit's meta page),
     /// and stops the thread.
-    func stop() {
-        condition.lock()
-        stopping = true
-        condition.broadcast()
-        while thread != nil && !exited { condition.wait() }
-        condition.unlock()
-    }
+    func stop() { queue.stop() }
 
     /// Whether the calling thread is the flusher (where blocking on the ledger would deadlock).
-    var isCurrentThread: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        guard let thread else { return false }
-        return pthread_equal(thread, pthread_self()) != 0
-    }
+    var isCurrentThread: Bool { queue.isCurrentThread }
 
     private func run() {
-        condition.lock()
-        thread = pthread_self()
-        condition.unlock()
         var round: [(LedgerMutation, LedgerWriter.Outcome)] = []
-        while true {
-            condition.lock()
-            while queue.isEmpty && !stopping { condition.wait() }
-            let finishing = queue.isEmpty && stopping
-            swap(&round, &queue)
-            condition.unlock()
-            if finishing {
-                try? environment.sync()
-                break
-            }
+        while queue.next(into: &round, maxCount: .max) == .work {
             do {
                 try environment.sync()
-                condition.lock()
+                lock.lock()
                 flushes += 1
-                condition.unlock()
+                lock.unlock()
                 for (mutation, outcome) in round { LedgerWriter.complete(mutation, outcome) }
             } catch {
                 // Committed but not known to be durable: report the failure (a charged hold is gone either way).
@@ -101,9 +72,7 @@ final class DurabilityFlusher: @unchecked Sendable {
             round.removeAll(keepingCapacity: true)
             afterRound?()
         }
-        condition.lock()
-        exited = true
-        condition.broadcast()
-        condition.unlock()
+        try? environment.sync()
+        queue.markExited()
     }
 }

@@ -35,9 +35,9 @@ enum LedgerMutation {
 /// batch, and only then runs the completions. LMDB stays consistent after a crash at any point; what a
 /// power loss can undo is a commit whose results nobody has been told yet.
 ///
-/// `@unchecked Sendable`: `pending`, `stopping`, `exited` and `thread` are only touched with `condition`
-/// locked; `outcomes` and everything the batch does happen on the writer thread alone; the remaining
-/// properties are immutable `Sendable` values.
+/// `@unchecked Sendable`: `statistics` is only touched with `statisticsLock` held; the queue locks
+/// itself; `outcomes`, the awaiting results and everything the batch does happen on the writer thread
+/// alone; the remaining properties are immutable `Sendable` values.
 final class LedgerWriter: @unchecked Sendable {
     let environment: LMDBEnvironment
     let schema: LedgerSchema
@@ -58,11 +58,8 @@ final class LedgerWriter: @unchecked Sendable {
     /// This process's open holds: a failed charge gives its hold back.
     let table: OpenHoldTable
 
-    private let condition = NSCondition()
-    private var pending: [LedgerMutation] = []
-    private var stopping = false
-    private var exited = false
-    private var thread: pthread_t?
+    private let queue = LedgerWorkQueue<LedgerMutation>()
+    private let statisticsLock = NSLock()
 
     // Writer-thread state.
     private var outcomes: [Outcome] = []
@@ -72,7 +69,7 @@ final class LedgerWriter: @unchecked Sendable {
     private var unsynced = false
     private var lastSync = ProcessInfo.processInfo.systemUptime
 
-    /// Commits and mutations so far; updated under `condition` after each commit.
+    /// Commits and mutations so far; updated under `statisticsLock` after each commit.
     private var statistics = LedgerWriterStatistics(commits: 0, mutations: 0)
 
     /// What a mutation's application produced, delivered by its completion.
@@ -113,70 +110,31 @@ final class LedgerWriter: @unchecked Sendable {
 
     /// Queues a mutation. After `stop()`, completes it at once (on the caller's thread) with `unavailable`.
     func submit(_ mutation: LedgerMutation) {
-        condition.lock()
-        guard !stopping else {
-            condition.unlock()
+        guard queue.submit(mutation) else {
             mutation.fail(LedgerError(code: .unavailable, operation: "submit", message: "the ledger is closed"))
             return
         }
-        pending.append(mutation)
-        if pending.count == 1 { condition.signal() }
-        condition.unlock()
     }
 
     /// False once `stop()` was called.
-    var isAcceptingWork: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return !stopping
-    }
+    var isAcceptingWork: Bool { queue.isAcceptingWork }
 
-    /// Whether the calling thread is the writer thread (where blocking on the writer would deadlock).
-    var isCurrentThread: Bool {
-        if pipelinedSync && flusher.isCurrentThread { return true }
-        condition.lock()
-        defer { condition.unlock() }
-        guard let thread else { return false }
-        return pthread_equal(thread, pthread_self()) != 0
-    }
+    /// Whether the calling thread is the writer or its flusher (where blocking on the writer would deadlock).
+    var isCurrentThread: Bool { queue.isCurrentThread || (pipelinedSync && flusher.isCurrentThread) }
 
     /// Finishes queued work, releases this process's remaining holds, deregisters it and stops the thread.
     /// Waits for that unless called on the writer thread itself.
-    func stop() {
-        let wait = !isCurrentThread
-        condition.lock()
-        stopping = true
-        condition.broadcast()
-        while wait && !exited { condition.wait() }
-        condition.unlock()
-    }
+    func stop() { queue.stop() }
 
     private func run() {
-        condition.lock()
-        thread = pthread_self()
-        condition.unlock()
         var batch: [LedgerMutation] = []
         while true {
-            condition.lock()
-            while pending.isEmpty && !stopping {
-                if unsynced, let interval = lazySyncInterval {
-                    let remaining = lastSync + interval - ProcessInfo.processInfo.systemUptime
-                    if remaining <= 0 || !condition.wait(until: Date(timeIntervalSinceNow: remaining)) { break }
-                } else {
-                    condition.wait()
-                }
+            var deadline: Date?
+            if unsynced, let interval = lazySyncInterval {
+                deadline = Date(timeIntervalSinceNow: max(0, lastSync + interval - ProcessInfo.processInfo.systemUptime))
             }
-            if pending.isEmpty && stopping {
-                condition.unlock()
-                break
-            }
-            if pending.count <= maxBatchSize {
-                swap(&batch, &pending)
-            } else {
-                batch.append(contentsOf: pending.prefix(maxBatchSize))
-                pending.removeFirst(maxBatchSize)
-            }
-            condition.unlock()
+            let wake = queue.next(into: &batch, maxCount: maxBatchSize, deadline: deadline)
+            if wake == .stopped { break }
             if !batch.isEmpty {
                 process(batch)
                 afterBatch?()
@@ -187,10 +145,7 @@ final class LedgerWriter: @unchecked Sendable {
         }
         finish()
         if pipelinedSync { flusher.stop() }
-        condition.lock()
-        exited = true
-        condition.broadcast()
-        condition.unlock()
+        queue.markExited()
     }
 
     /// Applies `batch` in one transaction and one commit, then completes every mutation.
@@ -337,19 +292,19 @@ final class LedgerWriter: @unchecked Sendable {
 
     /// Commits and mutations so far.
     var currentStatistics: LedgerWriterStatistics {
-        condition.lock()
+        statisticsLock.lock()
         var current = statistics
-        condition.unlock()
+        statisticsLock.unlock()
         current.syncs += flusher.syncs
         return current
     }
 
     /// Counts a commit (before its completions run, so a caller that saw a result sees it counted).
     private func committed(mutations: Int) {
-        condition.lock()
+        statisticsLock.lock()
         statistics.commits += 1
         statistics.mutations += mutations
-        condition.unlock()
+        statisticsLock.unlock()
         if lazySyncInterval != nil { unsynced = true }
     }
 

@@ -28,8 +28,8 @@ enum HoldOperation {
 /// anything that lowers a balance below what is held either releases its own hold (a charge) or runs
 /// under the same lock (renewals, negative adjustments and plan changes — `HeldView.lockExact()`).
 ///
-/// `@unchecked Sendable`: `pending`, `stopping`, `exited` and `thread` are only touched with `condition`
-/// locked; the transactions and caches are used on the writer thread alone; the rest is immutable.
+/// `@unchecked Sendable`: `statistics` is only touched with `statisticsLock` held; the queue locks
+/// itself; the transactions and caches are used on the writer thread alone; the rest is immutable.
 final class HoldWriter: @unchecked Sendable {
     let store: HoldStore
     let environment: LMDBEnvironment
@@ -41,11 +41,8 @@ final class HoldWriter: @unchecked Sendable {
     let maxBatchSize: Int
     let afterBatch: (@Sendable () -> Void)?
 
-    private let condition = NSCondition()
-    private var pending: [HoldOperation] = []
-    private var stopping = false
-    private var exited = false
-    private var thread: pthread_t?
+    private let queue = LedgerWorkQueue<HoldOperation>()
+    private let statisticsLock = NSLock()
     private var statistics = LedgerWriterStatistics(commits: 0, mutations: 0)
 
     // Writer-thread state.
@@ -79,68 +76,34 @@ final class HoldWriter: @unchecked Sendable {
 
     /// Queues an operation. After `stop()`, fails it at once (on the caller's thread) with `unavailable`.
     func submit(_ operation: HoldOperation) {
-        condition.lock()
-        guard !stopping else {
-            condition.unlock()
+        guard queue.submit(operation) else {
             operation.fail(LedgerError(code: .unavailable, operation: "hold", message: "the ledger is closed"))
             return
         }
-        pending.append(operation)
-        if pending.count == 1 { condition.signal() }
-        condition.unlock()
     }
 
     /// Finishes queued work and stops the thread; waits for that unless called on the thread itself.
-    func stop() {
-        condition.lock()
-        let wait = thread.map { pthread_equal($0, pthread_self()) == 0 } ?? true
-        stopping = true
-        condition.broadcast()
-        while wait && !exited { condition.wait() }
-        condition.unlock()
-    }
+    func stop() { queue.stop() }
 
     /// Whether the calling thread is the hold writer.
-    var isCurrentThread: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        guard let thread else { return false }
-        return pthread_equal(thread, pthread_self()) != 0
-    }
+    var isCurrentThread: Bool { queue.isCurrentThread }
 
     /// Commits and operations so far.
     var currentStatistics: LedgerWriterStatistics {
-        condition.lock()
-        defer { condition.unlock() }
+        statisticsLock.lock()
+        defer { statisticsLock.unlock() }
         return statistics
     }
 
     private func run() {
-        condition.lock()
-        thread = pthread_self()
-        condition.unlock()
         var batch: [HoldOperation] = []
-        while true {
-            condition.lock()
-            while pending.isEmpty && !stopping { condition.wait() }
-            if pending.isEmpty && stopping {
-                exited = true
-                condition.broadcast()
-                condition.unlock()
-                break
-            }
-            if pending.count <= maxBatchSize {
-                swap(&batch, &pending)
-            } else {
-                batch.append(contentsOf: pending.prefix(maxBatchSize))
-                pending.removeFirst(maxBatchSize)
-            }
-            condition.unlock()
+        while queue.next(into: &batch, maxCount: maxBatchSize) == .work {
             process(batch)
             afterBatch?()
             batch.removeAll(keepingCapacity: true)
         }
         if let balanceSnapshot { environment.abort(balanceSnapshot) }
+        queue.markExited()
     }
 
     /// Applies `batch` in one hold-store transaction and one commit, then completes each operation.
@@ -202,10 +165,10 @@ final class HoldWriter: @unchecked Sendable {
             fail(batch, error)
             return
         }
-        condition.lock()
+        statisticsLock.lock()
         statistics.commits += 1
         statistics.mutations += batch.count
-        condition.unlock()
+        statisticsLock.unlock()
         for (operation, outcome) in zip(batch, outcomes) {
             switch (operation, outcome) {
             case (.hold(_, _, _, _, let completion), .hold(let result, let id, let record)):

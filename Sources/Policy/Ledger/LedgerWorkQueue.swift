@@ -1,0 +1,108 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The hand-off between callers and one of the ledger's own threads (durable writer, hold writer,
+/// flusher): callers append under one lock, the thread takes everything queued as its next batch.
+/// Also knows that thread, so blocking ledger calls can refuse to run on it rather than deadlock.
+///
+/// `@unchecked Sendable`: every stored property is only touched with `condition` locked.
+final class LedgerWorkQueue<Item>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var pending: [Item] = []
+    private var stopping = false
+    private var exited = false
+    private var thread: pthread_t?
+
+    /// Appends `items`, waking the thread if it waited for work; false once `stop()` began (the caller
+    /// then fails them).
+    func submit(_ items: some Collection<Item>) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !stopping else { return false }
+        let wasEmpty = pending.isEmpty
+        pending.append(contentsOf: items)
+        if wasEmpty && !pending.isEmpty { condition.signal() }
+        return true
+    }
+
+    /// Appends one item (see `submit(_:)` for collections).
+    func submit(_ item: Item) -> Bool { submit(CollectionOfOne(item)) }
+
+    /// What the thread's wait for its next batch ended with.
+    enum Wake {
+        /// `batch` holds the next items.
+        case work
+        /// The deadline passed with nothing queued.
+        case timedOut
+        /// `stop()` was called and nothing is left.
+        case stopped
+    }
+
+    /// On the thread: waits for work (until `deadline`, if any), then moves up to `maxCount` items into
+    /// `batch` (which must be empty). The first call registers the calling thread as the queue's.
+    func next(into batch: inout [Item], maxCount: Int, deadline: Date? = nil) -> Wake {
+        condition.lock()
+        defer { condition.unlock() }
+        if thread == nil { thread = pthread_self() }
+        while pending.isEmpty && !stopping {
+            if let deadline {
+                if !condition.wait(until: deadline) && pending.isEmpty { return .timedOut }
+            } else {
+                condition.wait()
+            }
+        }
+        if pending.isEmpty { return .stopped }
+        if pending.count <= maxCount {
+            swap(&batch, &pending)
+        } else {
+            batch.append(contentsOf: pending.prefix(maxCount))
+            pending.removeFirst(maxCount)
+        }
+        return .work
+    }
+
+    /// Whether nothing is queued right now.
+    var isIdle: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return pending.isEmpty
+    }
+
+    /// False once `stop()` was called.
+    var isAcceptingWork: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return !stopping
+    }
+
+    /// Whether the calling thread is the queue's thread.
+    var isCurrentThread: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard let thread else { return false }
+        return pthread_equal(thread, pthread_self()) != 0
+    }
+
+    /// On the thread, last: it is done, and `stop()` may return.
+    func markExited() {
+        condition.lock()
+        exited = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Refuses new work; the thread drains what is queued and exits. Waits for that unless called on
+    /// the thread itself (so the thread must have been started).
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        let wait = thread.map { pthread_equal($0, pthread_self()) == 0 } ?? true
+        while wait && !exited { condition.wait() }
+        condition.unlock()
+    }
+}
