@@ -65,13 +65,6 @@ final class LedgerWorkQueue<Item>: @unchecked Sendable {
         return .work
     }
 
-    /// Whether nothing is queued right now.
-    var isIdle: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return pending.isEmpty
-    }
-
     /// False once `stop()` was called.
     var isAcceptingWork: Bool {
         condition.lock()

@@ -1,9 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A mutation a caller has queued for the writer; its completion runs on the writer thread once durable.
 enum LedgerMutation {
@@ -192,17 +187,17 @@ final class LedgerWriter: @unchecked Sendable {
     /// commits the batch's hold-store changes; a refused charge gives its hold back. If the hold store
     /// cannot be written, the charged holds stay reserved (never spendable twice) until this process exits.
     private func settleHolds(_ batch: some Collection<LedgerMutation>, _ outcomes: some Collection<Outcome>) {
-        var settled: [(id: UInt64, hold: HoldRecord)] = []
+        var settled: [(id: UInt64, userId: UInt64, amount: Int64)] = []
         for (mutation, outcome) in zip(batch, outcomes) {
             guard case .charge(let holdId, let hold, _, _, _) = mutation, case .charge(let result) = outcome else { continue }
             switch result {
-            case .success: settled.append((holdId, hold))
+            case .success: settled.append((holdId, hold.userId, hold.amount))
             case .failure: table.unclaim(holdId)
             }
         }
         do throws(LedgerError) {
             if !settled.isEmpty {
-                try heldView.write { (holds) throws(LedgerError) in try heldView.store.drop(settled, in: holds) }
+                _ = try heldView.write { (holds) throws(LedgerError) in try heldView.store.drop(settled, in: holds) }
             }
             try heldView.end(commit: true)
         } catch {

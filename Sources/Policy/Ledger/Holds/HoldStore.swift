@@ -137,15 +137,21 @@ final class HoldStore: @unchecked Sendable {
         _ = try withUnsafeBytes(of: value.littleEndian) { (bytes) throws(LedgerError) in try txn.put(meta, MetaKey.nextHold, bytes) }
     }
 
-    /// Deletes charged holds and lowers their users' held totals (holds already gone are skipped).
-    func drop(_ settled: [(id: UInt64, hold: HoldRecord)], in txn: borrowing LMDBTransaction) throws(LedgerError) {
+    /// Deletes holds (charged, or left by dead processes) and lowers their users' held totals; holds
+    /// already gone are skipped. Returns how many were deleted and the tokens they held.
+    @discardableResult
+    func drop(_ dropped: [(id: UInt64, userId: UInt64, amount: Int64)], in txn: borrowing LMDBTransaction) throws(LedgerError) -> (holds: Int, tokens: Int64) {
         var totals: [UInt64: Int64] = [:]
-        for (id, hold) in settled where try txn.delete(holds, id) {
+        var count = 0, tokens: Int64 = 0
+        for hold in dropped where try txn.delete(holds, hold.id) {
             totals[hold.userId, default: 0] += hold.amount
+            count += 1
+            tokens += hold.amount
         }
         for (userId, amount) in totals {
             try setHeld(max(0, try held(of: userId, in: txn) - amount), of: userId, in: txn)
         }
+        return (count, tokens)
     }
 
     /// Deletes the holds whose owner `isReleased` says to release, adjusting the held totals.
@@ -156,17 +162,7 @@ final class HoldStore: @unchecked Sendable {
             if isReleased(hold.owner), let id = key.bigEndianUInt64 { orphans.append((id, hold.userId, hold.amount)) }
             return true
         }
-        var tokens: Int64 = 0
-        var totals: [UInt64: Int64] = [:]
-        for orphan in orphans {
-            _ = try txn.delete(holds, orphan.id)
-            totals[orphan.userId, default: 0] += orphan.amount
-            tokens += orphan.amount
-        }
-        for (userId, amount) in totals {
-            try setHeld(max(0, try held(of: userId, in: txn) - amount), of: userId, in: txn)
-        }
-        return (orphans.count, tokens)
+        return try drop(orphans, in: txn)
     }
 }
 
@@ -212,9 +208,6 @@ final class HeldView {
         guard exactTransaction == nil else { return }
         exactTransaction = try store.environment.begin(readOnly: false)
     }
-
-    /// Whether `lockExact()` was called in this batch.
-    var isExact: Bool { exactTransaction != nil }
 
     /// Writes to the store inside the batch (releasing dead processes' holds): takes the write lock.
     func write<Result>(_ body: (borrowing LMDBTransaction) throws(LedgerError) -> Result) throws(LedgerError) -> Result {

@@ -1,9 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// What the hold writer applies to the hold store; completions run on its thread after the commit.
 enum HoldOperation {

@@ -62,11 +62,4 @@ final class OpenHoldTable: @unchecked Sendable {
         for id in ids { entries[id] = nil }
         lock.unlock()
     }
-
-    /// Open holds (claimed or not).
-    var count: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return entries.count
-    }
 }
