@@ -22,6 +22,8 @@ public final class Ledger: Sendable {
     public let durable: Bool
     /// Holds released at open because the processes that made them had died.
     public let recoveredAtOpen: RecoveredHolds
+    /// Charges applied again at open from the journals, after a power loss undid their commits.
+    public let chargesReplayedAtOpen: Int
 
     let environment: LMDBEnvironment
     let schema: LedgerSchema
@@ -33,7 +35,7 @@ public final class Ledger: Sendable {
     let holdWriter: HoldWriter
     let openHolds: OpenHoldTable
 
-    private init(directory: String, plans: PlanCatalog, durable: Bool, recovered: RecoveredHolds, environment: LMDBEnvironment,
+    private init(directory: String, plans: PlanCatalog, durable: Bool, recovered: RecoveredHolds, replayed: Int, environment: LMDBEnvironment,
                  schema: LedgerSchema, clock: LedgerClock, options: LedgerOptions, instance: UInt64, writer: LedgerWriter,
                  holdStore: HoldStore, holdWriter: HoldWriter, openHolds: OpenHoldTable) {
         self.holdStore = holdStore
@@ -43,6 +45,7 @@ public final class Ledger: Sendable {
         self.plans = plans
         self.durable = durable
         self.recoveredAtOpen = recovered
+        self.chargesReplayedAtOpen = replayed
         self.environment = environment
         self.schema = schema
         self.clock = clock
@@ -56,10 +59,11 @@ public final class Ledger: Sendable {
     ///
     /// - Parameters:
     ///   - directory: The data directory (created with mode 0700 when missing).
-    ///   - settings: Map size and durability from the policy's `ledger` section. With `durable: false` the
-    ///     environment runs with `MDB_NOSYNC` and the writer flushes every `options.lazySyncInterval`
-    ///     seconds: a process crash loses nothing, a power loss or kernel crash may lose the last interval
-    ///     of commits (and, on file systems that reorder writes, can damage the file).
+    ///   - settings: Map size and durability from the policy's `ledger` section. Durable (the default): a
+    ///     result is reported once its charge is in the journal or a checkpoint covers its commit. With
+    ///     `durable: false` results are reported at commit and a checkpoint follows every
+    ///     `options.lazySyncInterval` seconds: a process crash loses nothing, a power loss or kernel crash
+    ///     loses the commits since the last checkpoint (the file reopens at it, intact).
     ///   - plans: The plan catalog.
     ///   - clock: The time source (tests inject one).
     ///   - options: Batch size and session tuning.
@@ -71,45 +75,62 @@ public final class Ledger: Sendable {
         } catch {
             throw LedgerError(code: .io, operation: "create data directory", message: "cannot create \(directory): \(error.localizedDescription)")
         }
-        var flags: LMDBEnvironmentFlags = [.noTLS, .noReadAhead]
-        // Durable: one fdatasync per commit, the meta page flushed by the next one (see LedgerWriter).
-        flags.insert(settings.durable ? .noMetaSync : .noSync)
+        // Opening is serialised across processes: recovery, the journal epoch, the first checkpoint and
+        // the clean-up of dead processes' journals must not interleave.
+        let openLock = try CheckpointLock(directory: directory)
+        let bootId = HoldStore.bootIdentifier()
+        let recovery = try LedgerRecovery.prepare(directory: directory, bootId: bootId)
+        // Commits never fsync: durability comes from the journal and checkpoints (see `Checkpointer`).
+        let flags: LMDBEnvironmentFlags = [.noTLS, .noReadAhead, .noSync, .writeMap]
         let environment = try LMDBEnvironment(directory: directory, mapSize: settings.mapSizeMiB << 20, maxReaders: UInt32(options.maxReaders),
                                               maxDatabases: LedgerSchema.databaseCount, flags: flags)
-        try environment.clearStaleReaders()
         let holdStore = try HoldStore.open(dataDirectory: directory, maxReaders: UInt32(options.maxReaders)) {
             (try? LedgerSchema.anyRegisteredProcessAlive(in: environment)) ?? true
         }
-        try holdStore.environment.clearStaleReaders()
         let nowMs = clock.now().ledgerMilliseconds
         let heldView = HeldView(store: holdStore)
-        let (schema, instance, recovered): (LedgerSchema, UInt64, RecoveredHolds)
+        let (schema, instance, recovered, replayed): (LedgerSchema, UInt64, RecoveredHolds, Int)
         do {
-            (schema, instance, recovered) = try environment.write { (txn) throws(LedgerError) in
+            (schema, instance, recovered, replayed) = try environment.write { (txn) throws(LedgerError) in
                 let schema = try LedgerSchema(environment: environment, txn: txn)
                 try schema.checkFormat(in: txn)
+                var replayed = 0
+                for entry in recovery.replay {
+                    var batch = LedgerBatch(rawTransaction: txn.handle, schema: schema, plans: plans, nowMs: entry.nowMs, instance: 0, heldView: heldView)
+                    for charge in try entry.charges() where try batch.replay(charge) { replayed += 1 }
+                    try batch.flush()
+                }
                 var batch = LedgerBatch(rawTransaction: txn.handle, schema: schema, plans: plans, nowMs: nowMs, instance: 0, heldView: heldView)
                 let instance = try batch.registerProcess(ProcessIdentity.current(nowMs: nowMs))
                 let recovered = try batch.releaseHolds(ofDeadProcessesAnd: nil)
                 try batch.seedHoldIds(in: holdStore)
                 try batch.flush()
-                return (schema, instance, recovered)
+                return (schema, instance, recovered, replayed)
             }
         } catch {
             try? heldView.end(commit: false)
             throw error
         }
         try heldView.end(commit: true)
+        let journal = try ChargeJournal(dataDirectory: directory, epoch: recovery.epoch, bytes: settings.durable ? options.journalBytes : 0)
+        let checkpointer = Checkpointer(environment: environment, journal: journal, bootId: bootId)
+        try checkpointer.checkpoint()
+        // Every commit so far is durable now: dead processes' journals, and their stale reader slots
+        // (which pinned their checkpoints), can go.
+        ChargeJournal.removeAbandoned(in: directory, keeping: journal.path)
+        _ = consume openLock
+        try environment.clearStaleReaders()
+        try holdStore.environment.clearStaleReaders()
         let openHolds = OpenHoldTable()
         let holdWriter = HoldWriter(store: holdStore, environment: environment, schema: schema, plans: plans, clock: clock, instance: instance,
                                     table: openHolds, maxBatchSize: options.maxBatchSize, afterBatch: options.afterBatch)
         let writer = LedgerWriter(environment: environment, schema: schema, plans: plans, clock: clock, instance: instance,
-                                  maxBatchSize: options.maxBatchSize, lazySyncInterval: settings.durable ? nil : options.lazySyncInterval,
-                                  pipelinedSync: settings.durable, afterBatch: options.afterBatch, onCommit: options.onCommit,
+                                  maxBatchSize: options.maxBatchSize, durable: settings.durable, lazySyncInterval: options.lazySyncInterval,
+                                  checkpointer: checkpointer, afterBatch: options.afterBatch, onCommit: options.onCommit,
                                   holdStore: holdStore, table: openHolds)
         holdWriter.start()
         writer.start()
-        return Ledger(directory: directory, plans: plans, durable: settings.durable, recovered: recovered, environment: environment,
+        return Ledger(directory: directory, plans: plans, durable: settings.durable, recovered: recovered, replayed: replayed, environment: environment,
                       schema: schema, clock: clock, options: options, instance: instance, writer: writer,
                       holdStore: holdStore, holdWriter: holdWriter, openHolds: openHolds)
     }
@@ -120,6 +141,13 @@ public final class Ledger: Sendable {
     public func close() {
         holdWriter.stop()
         writer.stop()
+    }
+
+    /// Closes as a process killed at this instant would leave the directory: no holds released, no
+    /// deregistration, no last checkpoint; the journal stays behind, unlocked (crash-recovery tests).
+    func closeAsIfKilled() {
+        writer.stopsAsIfKilled = true
+        close()
     }
 
     /// False once `close()` began: the writer takes no more work (readiness checks read this).

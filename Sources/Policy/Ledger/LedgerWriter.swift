@@ -24,11 +24,12 @@ enum LedgerMutation {
 /// Holds and releases never come here: they live in the volatile `HoldStore` (see `HoldWriter`). A
 /// charge arrives with its hold already claimed; right after the commit this thread drops the hold.
 ///
-/// Durable mode pipelines the flushes (`MDB_NOMETASYNC`): a commit writes and fdatasyncs its data
-/// pages, then writes its meta page without waiting, so a commit costs one fdatasync instead of two;
-/// the `DurabilityFlusher` thread then flushes (`mdb_env_sync`) while this thread applies the next
-/// batch, and only then runs the completions. LMDB stays consistent after a crash at any point; what a
-/// power loss can undo is a commit whose results nobody has been told yet.
+/// Commits never wait for the disk (`MDB_NOSYNC`): in durable mode each commit becomes a
+/// `DurabilityUnit` — its charges as a journal entry, and whether it carried other writes — that the
+/// `DurabilityFlusher` thread makes durable (one journal write, or a checkpoint) while this thread
+/// applies the next batch; only then do the completions run. Without durability the completions run
+/// at once and a checkpoint follows every `lazySyncInterval`. What a power loss can undo is a commit
+/// whose results nobody has been told yet (see `LedgerRecovery`).
 ///
 /// `@unchecked Sendable`: `statistics` is only touched with `statisticsLock` held; the queue locks
 /// itself; `outcomes`, the awaiting results and everything the batch does happen on the writer thread
@@ -40,12 +41,12 @@ final class LedgerWriter: @unchecked Sendable {
     let clock: LedgerClock
     let instance: UInt64
     let maxBatchSize: Int
-    /// nil when every commit is durable; otherwise how often (seconds) to flush no-sync commits.
+    /// nil when every commit is durable; otherwise how often (seconds) to checkpoint.
     let lazySyncInterval: Double?
+    /// Flushes and records checkpoints (see `Checkpointer`).
+    let checkpointer: Checkpointer
     /// Called after each batch's completions (`LedgerOptions.afterBatch`).
     let afterBatch: (@Sendable () -> Void)?
-    /// Durable mode: results that need durability wait for the next flush (see the type's comment).
-    let pipelinedSync: Bool
     /// `LedgerOptions.onCommit`.
     let onCommit: (@Sendable (_ mutations: Int, _ nanoseconds: Int64) -> Void)?
     /// Held totals for the batches (writer thread only).
@@ -58,9 +59,13 @@ final class LedgerWriter: @unchecked Sendable {
 
     // Writer-thread state.
     private var outcomes: [Outcome] = []
-    /// Committed results waiting for a flush before their completions run (pipelined durable mode).
-    /// Committed results of the current batch that wait to be durable (handed to `flusher` after it).
-    private var awaitingSync: [(LedgerMutation, Outcome)] = []
+    /// Tests of crash recovery: stop without releasing holds, deregistering or a last checkpoint, as a
+    /// killed process would. Set before `stop()`.
+    var stopsAsIfKilled = false {
+        didSet { flusher?.stopsAsIfKilled = stopsAsIfKilled }
+    }
+    /// Durable mode: this round's commits, waiting to be handed to `flusher`.
+    private var awaitingSync: [DurabilityUnit] = []
     private var unsynced = false
     private var lastSync = ProcessInfo.processInfo.systemUptime
 
@@ -73,31 +78,31 @@ final class LedgerWriter: @unchecked Sendable {
         case job
     }
 
-    /// Durable mode: makes committed results durable (an fdatasync that flushes their commit's meta
-    /// page) on its own thread while the writer applies the next batch, then completes them.
-    let flusher: DurabilityFlusher
+    /// Durable mode: makes committed results durable on its own thread while the writer applies the
+    /// next batch, then completes them. nil without durability.
+    let flusher: DurabilityFlusher?
 
     init(environment: LMDBEnvironment, schema: LedgerSchema, plans: PlanCatalog, clock: LedgerClock, instance: UInt64,
-         maxBatchSize: Int, lazySyncInterval: Double?, pipelinedSync: Bool, afterBatch: (@Sendable () -> Void)?,
+         maxBatchSize: Int, durable: Bool, lazySyncInterval: Double, checkpointer: Checkpointer, afterBatch: (@Sendable () -> Void)?,
          onCommit: (@Sendable (_ mutations: Int, _ nanoseconds: Int64) -> Void)? = nil,
          holdStore: HoldStore, table: OpenHoldTable) {
         self.heldView = HeldView(store: holdStore)
-        self.flusher = DurabilityFlusher(environment: environment, afterRound: afterBatch)
+        self.checkpointer = checkpointer
+        self.flusher = durable ? DurabilityFlusher(checkpointer: checkpointer, checkpointInterval: lazySyncInterval, afterRound: afterBatch) : nil
         self.table = table
         self.onCommit = onCommit
-        self.pipelinedSync = pipelinedSync
         self.environment = environment
         self.schema = schema
         self.plans = plans
         self.clock = clock
         self.instance = instance
         self.maxBatchSize = maxBatchSize
-        self.lazySyncInterval = lazySyncInterval
+        self.lazySyncInterval = durable ? nil : lazySyncInterval
         self.afterBatch = afterBatch
     }
 
     func start() {
-        if pipelinedSync { flusher.start() }
+        flusher?.start()
         let thread = Thread { [self] in run() }
         thread.name = "ledger-writer"
         thread.start()
@@ -115,7 +120,7 @@ final class LedgerWriter: @unchecked Sendable {
     var isAcceptingWork: Bool { queue.isAcceptingWork }
 
     /// Whether the calling thread is the writer or its flusher (where blocking on the writer would deadlock).
-    var isCurrentThread: Bool { queue.isCurrentThread || (pipelinedSync && flusher.isCurrentThread) }
+    var isCurrentThread: Bool { queue.isCurrentThread || flusher?.isCurrentThread == true }
 
     /// Finishes queued work, releases this process's remaining holds, deregisters it and stops the thread.
     /// Waits for that unless called on the writer thread itself.
@@ -138,8 +143,15 @@ final class LedgerWriter: @unchecked Sendable {
             syncIfDue(force: false)
             handOffAwaiting()
         }
-        finish()
-        if pipelinedSync { flusher.stop() }
+        if stopsAsIfKilled {
+            handOffAwaiting()
+        } else {
+            finish()
+        }
+        flusher?.stop()
+        // Released now rather than whenever the last reference goes: the next opener must see this
+        // process as gone.
+        checkpointer.journal.closeFile()
         queue.markExited()
     }
 
@@ -171,6 +183,7 @@ final class LedgerWriter: @unchecked Sendable {
             for mutation in batch { processAlone(mutation, nowMs: nowMs) }
             return
         }
+        let transactionId = environment.transactionId(raw)
         do { try environment.commit(raw) } catch {
             try? heldView.end(commit: false)
             for mutation in batch { abandon(mutation, error) }
@@ -179,7 +192,7 @@ final class LedgerWriter: @unchecked Sendable {
         committed(mutations: batch.count)
         onCommit?(batch.count, Int64(DispatchTime.now().uptimeNanoseconds &- started))
         settleHolds(batch, outcomes)
-        for (mutation, outcome) in zip(batch, outcomes) { completeOrDefer(mutation, outcome) }
+        deliver(batch, outcomes, transactionId: transactionId, nowMs: nowMs)
     }
 
     /// After the durable commit: drops every charged hold from the hold store (under its lock, a few
@@ -228,13 +241,14 @@ final class LedgerWriter: @unchecked Sendable {
                     try? heldView.end(commit: false)
                     throw error
                 }
+                let transactionId = environment.transactionId(raw)
                 do { try environment.commit(raw) } catch {
                     try? heldView.end(commit: false)
                     throw error
                 }
                 committed(mutations: 1)
                 settleHolds(CollectionOfOne(mutation), CollectionOfOne(outcome))
-                completeOrDefer(mutation, outcome)
+                deliver(CollectionOfOne(mutation), CollectionOfOne(outcome), transactionId: transactionId, nowMs: nowMs)
             }
         } catch {
             abandon(mutation, error)
@@ -261,18 +275,35 @@ final class LedgerWriter: @unchecked Sendable {
         }
     }
 
-    /// Runs a committed mutation's completion now, or once durable.
-    private func completeOrDefer(_ mutation: LedgerMutation, _ outcome: Outcome) {
-        if pipelinedSync {
-            awaitingSync.append((mutation, outcome))
-        } else {
-            Self.complete(mutation, outcome)
+    /// Runs a commit's completions now (without durability), or once its unit is durable: its charges
+    /// become one journal entry under the commit's transaction id.
+    private func deliver(_ batch: some Collection<LedgerMutation>, _ outcomes: some Collection<Outcome>, transactionId: UInt64, nowMs: Int64) {
+        guard flusher != nil else {
+            for (mutation, outcome) in zip(batch, outcomes) { Self.complete(mutation, outcome) }
+            return
         }
+        var unit = DurabilityUnit(results: [], entry: nil, needsCheckpoint: false)
+        unit.results.reserveCapacity(batch.count)
+        var payload = ByteWriter(capacity: 0)
+        for (mutation, outcome) in zip(batch, outcomes) {
+            switch (mutation, outcome) {
+            case (.charge(let holdId, let hold, let operation, _, _), .charge(.success(let receipt))):
+                JournalEntry.encode(JournaledCharge(userId: hold.userId, holdId: holdId, amount: receipt.charged, operation: operation,
+                                                    requestId: hold.requestId, actor: hold.actor), into: &payload)
+            case (.job, _):
+                unit.needsCheckpoint = true
+            default:
+                break
+            }
+            unit.results.append((mutation, outcome))
+        }
+        if !payload.bytes.isEmpty { unit.entry = JournalEntry(transactionId: transactionId, nowMs: nowMs, payload: payload.bytes) }
+        awaitingSync.append(unit)
     }
 
-    /// Gives the results that wait to be durable to the flusher (one hand-off per batch).
+    /// Gives the commits that wait to be durable to the flusher (one hand-off per round).
     private func handOffAwaiting() {
-        guard !awaitingSync.isEmpty else { return }
+        guard let flusher, !awaitingSync.isEmpty else { return }
         flusher.enqueue(awaitingSync)
         awaitingSync.removeAll(keepingCapacity: true)
     }
@@ -290,7 +321,7 @@ final class LedgerWriter: @unchecked Sendable {
         statisticsLock.lock()
         var current = statistics
         statisticsLock.unlock()
-        current.syncs += flusher.syncs
+        current.syncs += flusher?.syncs ?? 0
         return current
     }
 
@@ -307,7 +338,7 @@ final class LedgerWriter: @unchecked Sendable {
         guard unsynced, let interval = lazySyncInterval else { return }
         let now = ProcessInfo.processInfo.systemUptime
         guard force || now - lastSync >= interval else { return }
-        try? environment.sync()
+        guard (try? checkpointer.checkpoint()) != nil else { return }
         unsynced = false
         lastSync = now
     }
@@ -327,9 +358,12 @@ final class LedgerWriter: @unchecked Sendable {
             try? heldView.end(commit: false)
             // The next process to open the ledger releases these holds instead.
         }
-        syncIfDue(force: true)
         handOffAwaiting()
-        // A clean stop leaves nothing to a power loss: the flusher's last round flushes the last meta page.
+        if flusher == nil {
+            // A clean stop leaves nothing to a power loss: a last checkpoint, then the record is retired.
+            if (try? checkpointer.checkpoint()) != nil { try? checkpointer.journal.retire() }
+        }
+        // Durable: the flusher's last round checkpoints and retires the journal.
     }
 }
 

@@ -15,6 +15,8 @@ struct LedgerStressCommand: ParsableCommand {
     @Option(help: "Hold attempts per thread (race mode).") var attempts = 100
     @Option(help: "Tokens per hold.") var amount: Int64 = 1
     @Flag(help: "Churn until killed: hold, then charge, release or leave open; prints 'ready' once busy.") var churn = false
+    @Flag(name: .customLong("print-charges"), help: "Print 'charged <request id>' for every charge as soon as it completed (crash-recovery tests).")
+    var printCharges = false
     @Option(name: .customLong("go-file"), help: "Print 'ready' once the ledger is open, then wait until this file exists before starting.")
     var goFile: String?
 
@@ -64,7 +66,7 @@ struct LedgerStressCommand: ParsableCommand {
                 FileHandle.standardOutput.write(Data("ready\n".utf8))
                 while !FileManager.default.fileExists(atPath: goFile) { Thread.sleep(forTimeInterval: 0.005) }
             }
-            let (churn, attempts, amount) = (self.churn, self.attempts, self.amount)
+            let (churn, attempts, amount, printCharges) = (self.churn, self.attempts, self.amount, self.printCharges)
             let totals = Totals()
             let group = DispatchGroup()
             for thread in 0..<threads {
@@ -79,7 +81,9 @@ struct LedgerStressCommand: ParsableCommand {
                             let hold = try ledger.hold(userId: user.id, amount: amount, requestId: "stress-\(thread)-\(iteration)")
                             local.holds += 1
                             switch churn ? iteration % 3 : 0 {
-                            case 0: local.charged += try ledger.charge(holdId: hold.holdId, operation: "stress").charged
+                            case 0:
+                                local.charged += try ledger.charge(holdId: hold.holdId, operation: "stress").charged
+                                if printCharges { FileHandle.standardOutput.write(Data("charged stress-\(thread)-\(iteration)\n".utf8)) }
                             case 1: _ = try ledger.release(holdId: hold.holdId)
                             default: break  // left open: released once this process is gone
                             }

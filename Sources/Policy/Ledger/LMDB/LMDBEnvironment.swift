@@ -98,7 +98,10 @@ final class LMDBEnvironment: @unchecked Sendable {
     /// Aborts a raw transaction from `begin(readOnly:)`.
     func abort(_ txn: OpaquePointer) { mdb_txn_abort(txn) }
 
-    /// Flushes committed data to disk (`mdb_env_sync(force: 1)`); used when commits skip fsync.
+    /// A raw transaction's id: for a write transaction, the snapshot its commit will create.
+    func transactionId(_ txn: OpaquePointer) -> UInt64 { UInt64(mdb_txn_id(txn)) }
+
+    /// Flushes committed data to disk (`mdb_env_sync(force: 1)`); commits skip fsync (see `Checkpointer`).
     func sync() throws(LedgerError) {
         try LMDBEnvironment.check(mdb_env_sync(handle, 1), "mdb_env_sync")
     }

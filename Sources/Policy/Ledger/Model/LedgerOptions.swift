@@ -3,8 +3,11 @@ public struct LedgerOptions: Sendable {
     /// Most mutations applied in one write transaction. 1 turns group commit off (one transaction and
     /// one commit per mutation) — only for the benchmark's comparison.
     public var maxBatchSize: Int
-    /// With `LedgerSettings.durable == false`, how often the writer flushes commits to disk (seconds).
+    /// How often (seconds) a checkpoint flushes commits to the data file: with `LedgerSettings.durable
+    /// == false` the only flush; in durable mode the longest a journaled charge waits for one.
     public var lazySyncInterval: Double
+    /// The charge journal's ring (durable mode): charges made durable between two checkpoints must fit.
+    public var journalBytes: Int
     /// A session whose last use is older than this (seconds) is reported as `sessionRefreshDue`.
     public var sessionRefreshInterval: Double
     /// Sessions live this long after their last use (seconds) unless created with another lifetime.
@@ -20,7 +23,7 @@ public struct LedgerOptions: Sendable {
     public var onCommit: (@Sendable (_ mutations: Int, _ nanoseconds: Int64) -> Void)?
 
     public init(maxBatchSize: Int = 4096, lazySyncInterval: Double = 1, sessionRefreshInterval: Double = 300,
-                sessionLifetime: Double = 30 * 86_400, maxReaders: Int = 1024, afterBatch: (@Sendable () -> Void)? = nil,
+                sessionLifetime: Double = 30 * 86_400, maxReaders: Int = 1024, journalBytes: Int = 8 << 20, afterBatch: (@Sendable () -> Void)? = nil,
                 onCommit: (@Sendable (_ mutations: Int, _ nanoseconds: Int64) -> Void)? = nil) {
         self.onCommit = onCommit
         self.maxBatchSize = max(1, maxBatchSize)
@@ -28,6 +31,7 @@ public struct LedgerOptions: Sendable {
         self.sessionRefreshInterval = sessionRefreshInterval
         self.sessionLifetime = sessionLifetime
         self.maxReaders = maxReaders
+        self.journalBytes = journalBytes
         self.afterBatch = afterBatch
     }
 

@@ -44,7 +44,7 @@ public struct RenewalSummary: Sendable, Equatable {
 public struct LedgerWriterStatistics: Sendable, Equatable {
     public var commits: Int
     public var mutations: Int
-    /// Flushes (`mdb_env_sync`) that made committed results durable before their completions ran.
+    /// Journal writes and checkpoints that made committed results durable before their completions ran.
     public var syncs: Int = 0
 }
 

@@ -40,6 +40,9 @@ struct ByteReader: ~Copyable {
         return UnsafeRawBufferPointer(rebasing: buffer[offset..<offset + count])
     }
 
+    /// Bytes not read yet.
+    var remaining: Int { buffer.count - offset }
+
     mutating func u8() throws(LedgerError) -> UInt8 { try take(1)[0] }
     mutating func u16() throws(LedgerError) -> UInt16 { UInt16(littleEndian: try take(2).loadUnaligned(as: UInt16.self)) }
     mutating func u64() throws(LedgerError) -> UInt64 { UInt64(littleEndian: try take(8).loadUnaligned(as: UInt64.self)) }
