@@ -88,7 +88,8 @@ final class LedgerWriter: @unchecked Sendable {
          holdStore: HoldStore, table: OpenHoldTable) {
         self.heldView = HeldView(store: holdStore)
         self.checkpointer = checkpointer
-        self.flusher = durable ? DurabilityFlusher(checkpointer: checkpointer, checkpointInterval: lazySyncInterval, afterRound: afterBatch) : nil
+        self.flusher = durable ? DurabilityFlusher(checkpointer: checkpointer, checkpointInterval: lazySyncInterval, maxRound: maxBatchSize == 1 ? 1 : .max,
+                                                       afterRound: afterBatch) : nil
         self.table = table
         self.onCommit = onCommit
         self.environment = environment

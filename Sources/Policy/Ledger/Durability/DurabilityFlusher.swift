@@ -25,6 +25,9 @@ final class DurabilityFlusher: @unchecked Sendable {
     private let checkpointer: Checkpointer
     private let journal: ChargeJournal
     private let checkpointInterval: Double
+    /// Most commits made durable by one round (`LedgerOptions.maxBatchSize`: 1 turns group commit off
+    /// here too, for the benchmark's one-write-per-mutation comparison).
+    private let maxRound: Int
     private let afterRound: (@Sendable () -> Void)?
     private let queue = LedgerWorkQueue<DurabilityUnit>()
     private let lock = NSLock()
@@ -35,7 +38,8 @@ final class DurabilityFlusher: @unchecked Sendable {
     /// Set when a round journaled commits no checkpoint covers yet.
     private var uncheckpointedSince: Double?
 
-    init(checkpointer: Checkpointer, checkpointInterval: Double, afterRound: (@Sendable () -> Void)?) {
+    init(checkpointer: Checkpointer, checkpointInterval: Double, maxRound: Int, afterRound: (@Sendable () -> Void)?) {
+        self.maxRound = maxRound
         self.checkpointer = checkpointer
         self.journal = checkpointer.journal
         self.checkpointInterval = checkpointInterval
@@ -71,7 +75,7 @@ final class DurabilityFlusher: @unchecked Sendable {
     private func run() {
         var round: [DurabilityUnit] = []
         while true {
-            let wake = queue.next(into: &round, maxCount: .max, deadline: idleDeadline())
+            let wake = queue.next(into: &round, maxCount: maxRound, deadline: idleDeadline())
             if wake == .stopped { break }
             if wake == .timedOut {
                 idle()
