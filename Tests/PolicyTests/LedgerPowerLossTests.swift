@@ -7,7 +7,8 @@ import Testing
 /// the disk) the file reopens at the last checkpoint and the journal brings back every charge a caller
 /// was told about — once, even across repeated recoveries.
 @Suite struct LedgerPowerLossTests {
-    /// No idle checkpoints during a test: every charge after the grant lives only in the journal.
+    /// No checkpoints on a timer during a test: charges after the grant live in the journal until the
+    /// flusher asks for a checkpoint (every quarter of its 64-block starting ring).
     let options = LedgerOptions(lazySyncInterval: 3600)
 
     /// A user granted 1,000 tokens (on top of the free plan's), then `charges` acknowledged 5-token
@@ -30,7 +31,8 @@ import Testing
         try simulatePowerLoss(dataDirectory: directory.path)
         do {
             let ledger = try openLedger(directory, options: options)
-            #expect(ledger.chargesReplayedAtOpen == 40)
+            // Checkpoints taken along the way cover the first charges; the journal brings back the rest.
+            #expect(ledger.chargesReplayedAtOpen > 0 && ledger.chargesReplayedAtOpen <= 40)
             let balance = try #require(try ledger.balance(userId: user.id))
             #expect(balance.balance == granted - 40 * 5 && balance.held == 0, "every charge a caller was told of is back")
             let history = try ledger.history(userId: user.id, limit: 100)
@@ -87,7 +89,7 @@ import Testing
         try simulatePowerLoss(dataDirectory: directory.path)
         let ledger = try openLedger(directory, options: options)
         defer { ledger.close() }
-        #expect(ledger.chargesReplayedAtOpen == 5)
+        #expect(ledger.chargesReplayedAtOpen == 5, "the torn entry is not replayed")
         #expect(try ledger.balance(userId: user.id)?.balance == granted - 5 * 5)
         #expect(try ledger.verify().isConsistent)
     }

@@ -28,7 +28,7 @@ enum LedgerMutation {
 /// `DurabilityUnit` — its charges as a journal entry, and whether it carried other writes — that the
 /// `DurabilityFlusher` thread makes durable (one journal write, or a checkpoint) while this thread
 /// applies the next batch; only then do the completions run. Without durability the completions run
-/// at once and a checkpoint follows every `lazySyncInterval`. What a power loss can undo is a commit
+/// at once and a checkpoint follows within `lazySyncInterval` (`CheckpointThread`). What a power loss can undo is a commit
 /// whose results nobody has been told yet (see `LedgerRecovery`).
 ///
 /// `@unchecked Sendable`: `statistics` is only touched with `statisticsLock` held; the queue locks
@@ -41,10 +41,8 @@ final class LedgerWriter: @unchecked Sendable {
     let clock: LedgerClock
     let instance: UInt64
     let maxBatchSize: Int
-    /// nil when every commit is durable; otherwise how often (seconds) to checkpoint.
-    let lazySyncInterval: Double?
-    /// Flushes and records checkpoints (see `Checkpointer`).
-    let checkpointer: Checkpointer
+    /// Takes checkpoints (see `Checkpointer`) beside this thread and the flusher.
+    let checkpoints: CheckpointThread
     /// Called after each batch's completions (`LedgerOptions.afterBatch`).
     let afterBatch: (@Sendable () -> Void)?
     /// `LedgerOptions.onCommit`.
@@ -66,8 +64,6 @@ final class LedgerWriter: @unchecked Sendable {
     }
     /// Durable mode: this round's commits, waiting to be handed to `flusher`.
     private var awaitingSync: [DurabilityUnit] = []
-    private var unsynced = false
-    private var lastSync = ProcessInfo.processInfo.systemUptime
 
     /// Commits and mutations so far; updated under `statisticsLock` after each commit.
     private var statistics = LedgerWriterStatistics(commits: 0, mutations: 0)
@@ -87,9 +83,9 @@ final class LedgerWriter: @unchecked Sendable {
          onCommit: (@Sendable (_ mutations: Int, _ nanoseconds: Int64) -> Void)? = nil,
          holdStore: HoldStore, table: OpenHoldTable) {
         self.heldView = HeldView(store: holdStore)
-        self.checkpointer = checkpointer
-        self.flusher = durable ? DurabilityFlusher(checkpointer: checkpointer, checkpointInterval: lazySyncInterval, maxRound: maxBatchSize == 1 ? 1 : .max,
-                                                       afterRound: afterBatch) : nil
+        let checkpoints = CheckpointThread(checkpointer: checkpointer, interval: lazySyncInterval, afterRound: afterBatch)
+        self.checkpoints = checkpoints
+        self.flusher = durable ? DurabilityFlusher(checkpoints: checkpoints, maxRound: maxBatchSize == 1 ? 1 : .max, afterRound: afterBatch) : nil
         self.table = table
         self.onCommit = onCommit
         self.environment = environment
@@ -98,11 +94,11 @@ final class LedgerWriter: @unchecked Sendable {
         self.clock = clock
         self.instance = instance
         self.maxBatchSize = maxBatchSize
-        self.lazySyncInterval = durable ? nil : lazySyncInterval
         self.afterBatch = afterBatch
     }
 
     func start() {
+        checkpoints.start()
         flusher?.start()
         let thread = Thread { [self] in run() }
         thread.name = "ledger-writer"
@@ -121,7 +117,7 @@ final class LedgerWriter: @unchecked Sendable {
     var isAcceptingWork: Bool { queue.isAcceptingWork }
 
     /// Whether the calling thread is the writer or its flusher (where blocking on the writer would deadlock).
-    var isCurrentThread: Bool { queue.isCurrentThread || flusher?.isCurrentThread == true }
+    var isCurrentThread: Bool { queue.isCurrentThread || flusher?.isCurrentThread == true || checkpoints.isCurrentThread }
 
     /// Finishes queued work, releases this process's remaining holds, deregisters it and stops the thread.
     /// Waits for that unless called on the writer thread itself.
@@ -129,30 +125,20 @@ final class LedgerWriter: @unchecked Sendable {
 
     private func run() {
         var batch: [LedgerMutation] = []
-        while true {
-            var deadline: Date?
-            if unsynced, let interval = lazySyncInterval {
-                deadline = Date(timeIntervalSinceNow: max(0, lastSync + interval - ProcessInfo.processInfo.systemUptime))
-            }
-            let wake = queue.next(into: &batch, maxCount: maxBatchSize, deadline: deadline)
-            if wake == .stopped { break }
-            if !batch.isEmpty {
-                process(batch)
-                afterBatch?()
-                batch.removeAll(keepingCapacity: true)
-            }
-            syncIfDue(force: false)
+        while queue.next(into: &batch, maxCount: maxBatchSize) == .work {
+            process(batch)
+            afterBatch?()
+            batch.removeAll(keepingCapacity: true)
             handOffAwaiting()
         }
-        if stopsAsIfKilled {
-            handOffAwaiting()
-        } else {
-            finish()
-        }
-        flusher?.stop()
+        if !stopsAsIfKilled { finish() }
+        handOffAwaiting()
+        // Durable: the flusher stops the checkpoint thread once it made everything durable. Either way
+        // a clean stop ends with a checkpoint and a retired journal record.
+        if let flusher { flusher.stop() } else { checkpoints.stop(finalCheckpoint: !stopsAsIfKilled) }
         // Released now rather than whenever the last reference goes: the next opener must see this
         // process as gone.
-        checkpointer.journal.closeFile()
+        checkpoints.checkpointer.journal.closeFile()
         queue.markExited()
     }
 
@@ -322,7 +308,7 @@ final class LedgerWriter: @unchecked Sendable {
         statisticsLock.lock()
         var current = statistics
         statisticsLock.unlock()
-        current.syncs += flusher?.syncs ?? 0
+        current.syncs += (flusher?.syncs ?? 0) + checkpoints.roundsCompleted
         return current
     }
 
@@ -332,19 +318,10 @@ final class LedgerWriter: @unchecked Sendable {
         statistics.commits += 1
         statistics.mutations += mutations
         statisticsLock.unlock()
-        if lazySyncInterval != nil { unsynced = true }
+        if flusher == nil { checkpoints.noteCommit() }
     }
 
-    private func syncIfDue(force: Bool) {
-        guard unsynced, let interval = lazySyncInterval else { return }
-        let now = ProcessInfo.processInfo.systemUptime
-        guard force || now - lastSync >= interval else { return }
-        guard (try? checkpointer.checkpoint()) != nil else { return }
-        unsynced = false
-        lastSync = now
-    }
-
-    /// On the way out: release this process's open holds and any dead process's, deregister, flush.
+    /// On the way out: release this process's open holds and any dead process's, deregister.
     private func finish() {
         let nowMs = clock.now().ledgerMilliseconds
         do {
@@ -354,17 +331,10 @@ final class LedgerWriter: @unchecked Sendable {
                 try context.flush()
             }
             try? heldView.end(commit: true)
-            unsynced = lazySyncInterval != nil
         } catch {
             try? heldView.end(commit: false)
             // The next process to open the ledger releases these holds instead.
         }
-        handOffAwaiting()
-        if flusher == nil {
-            // A clean stop leaves nothing to a power loss: a last checkpoint, then the record is retired.
-            if (try? checkpointer.checkpoint()) != nil { try? checkpointer.journal.retire() }
-        }
-        // Durable: the flusher's last round checkpoints and retires the journal.
     }
 }
 

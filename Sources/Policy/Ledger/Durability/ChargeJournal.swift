@@ -18,8 +18,12 @@ import Darwin
 /// when every part is intact, its epoch is the checkpoint's, and its transaction is newer than the
 /// checkpoint's snapshot. A block is overwritten only once a checkpoint covers the entry it holds.
 ///
-/// The ring is used by the durability thread alone; `record(_:)` may run on another thread (another offset).
-final class ChargeJournal {
+/// The ring is used by the flusher thread alone. The checkpoint thread writes elsewhere in the file:
+/// the head (`record`, `retire`) and the zero-filled extension past the ring (`grow`), which the
+/// flusher adopts between rounds; `growthLock` guards what the two share.
+///
+/// `@unchecked Sendable`: see above; `fd` changes only in `closeFile()`, after both threads stopped.
+final class ChargeJournal: @unchecked Sendable {
     static let blockSize = 4096
     static let headerSize = 40
     static let payloadPerBlock = blockSize - headerSize
@@ -28,15 +32,18 @@ final class ChargeJournal {
     let path: String
     let epoch: UInt64
     private var fd: Int32
-    /// Blocks in the ring now; grows to `targetCapacity` a megabyte at a time while the thread is idle.
+    /// Blocks in the ring (flusher thread).
     private(set) var capacity: Int
-    private(set) var targetCapacity: Int
     static let initialCapacity = 64
     private static let growthBlocks = (1 << 20) / blockSize
+    private let growthLock = NSLock()
+    /// Zero-filled blocks in the file, and the most there will be (under `growthLock`).
+    private var filledCapacity: Int
+    private var targetCapacity: Int
+    /// Whether any entry was written (under `growthLock`): only a journal in use grows.
+    private var used = false
     /// Where the next entry starts.
     private var next = 0
-    /// Whether any entry was written.
-    private var used = false
     /// The transaction id whose entry each block holds (0: none).
     private var blockTransaction: [UInt64]
     private var buffer: [UInt8] = []
@@ -58,6 +65,7 @@ final class ChargeJournal {
         self.epoch = epoch
         targetCapacity = max(0, bytes / Self.blockSize)
         capacity = min(targetCapacity, Self.initialCapacity)
+        filledCapacity = capacity
         blockTransaction = [UInt64](repeating: 0, count: capacity)
         let fileBytes = (capacity + 1) * Self.blockSize
         fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_DSYNC | O_CLOEXEC, 0o600)
@@ -91,21 +99,36 @@ final class ChargeJournal {
         fd = -1
     }
 
-    /// Whether the ring is still smaller than asked for and in use (a process that never charges,
-    /// such as a CLI command, keeps the small ring it was created with).
-    var canGrow: Bool { used && capacity < targetCapacity }
+    /// Whether the file should be extended (checkpoint thread): the ring is in use and smaller than asked for.
+    var canGrow: Bool {
+        growthLock.lock()
+        defer { growthLock.unlock() }
+        return used && filledCapacity < targetCapacity
+    }
 
-    /// Zero-fills up to another megabyte of ring (while idle: never during a round).
+    /// Zero-fills up to another megabyte past the ring (checkpoint thread); the flusher adopts it.
     func grow() throws(LedgerError) {
-        let blocks = min(Self.growthBlocks, targetCapacity - capacity)
+        growthLock.lock()
+        let start = filledCapacity, blocks = min(Self.growthBlocks, targetCapacity - filledCapacity)
+        growthLock.unlock()
         guard blocks > 0 else { return }
         let zeros = [UInt8](repeating: 0, count: blocks * Self.blockSize)
-        guard pwrite(fd, zeros, zeros.count, off_t((1 + capacity) * Self.blockSize)) == zeros.count else {
-            targetCapacity = capacity  // keep the ring it has
-            throw LedgerError(code: .io, operation: "grow journal", message: "cannot extend \(path): errno \(errno)")
-        }
-        capacity += blocks
-        blockTransaction.append(contentsOf: repeatElement(0, count: blocks))
+        let written = pwrite(fd, zeros, zeros.count, off_t((1 + start) * Self.blockSize)) == zeros.count
+        let failure = errno
+        growthLock.lock()
+        if written { filledCapacity += blocks } else { targetCapacity = filledCapacity }  // keep the ring it has
+        growthLock.unlock()
+        guard written else { throw LedgerError(code: .io, operation: "grow journal", message: "cannot extend \(path): errno \(failure)") }
+    }
+
+    /// Takes in what `grow()` filled (flusher thread, between rounds).
+    private func adoptGrowth() {
+        growthLock.lock()
+        let filled = filledCapacity
+        growthLock.unlock()
+        guard filled > capacity else { return }
+        blockTransaction.append(contentsOf: repeatElement(0, count: filled - capacity))
+        capacity = filled
     }
 
     /// On a clean stop, after the last checkpoint: erases the checkpoint record (the snapshot it names
@@ -124,6 +147,7 @@ final class ChargeJournal {
     /// Whether entries needing `blocks` blocks can be written without overwriting an entry newer than
     /// `durableThrough` (the last checkpoint's snapshot); false means: checkpoint first.
     func fits(blocks: Int, durableThrough: UInt64) -> Bool {
+        adoptGrowth()
         guard blocks <= capacity / 2 else { return false }
         let start = next + blocks > capacity ? 0 : next
         return blockTransaction[start..<(start + blocks)].allSatisfy { $0 <= durableThrough }
@@ -150,7 +174,11 @@ final class ChargeJournal {
             }
         }
         next = block
-        used = true
+        if !used {
+            growthLock.lock()
+            used = true
+            growthLock.unlock()
+        }
     }
 
     /// Records `checkpoint` in the head (one synchronous write): from now on a recovery may start from it.

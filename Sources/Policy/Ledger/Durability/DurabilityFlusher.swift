@@ -12,19 +12,17 @@ struct DurabilityUnit {
 /// The durable writer's second thread: makes committed results durable and completes them.
 ///
 /// The durable environment commits without fsync. A round takes every unit handed over since the last
-/// one and makes them durable at once: if they are only charges, by one synchronous write of their
-/// entries to this process's `ChargeJournal`; if any carries another write (a job), or the ring has no
-/// room, by a checkpoint (`Checkpointer`), which covers every commit so far. Then it runs their
-/// completions. Units handed over during a round ride the next one, so rounds batch themselves under load.
-/// While idle it grows the journal's ring and, once `checkpointInterval` has passed since a commit,
-/// takes a checkpoint, so the data file never lags far behind and a recovery has little to replay.
+/// one: units of charges only are made durable together by one synchronous write of their entries to
+/// this process's `ChargeJournal`, then completed here; a unit that carried another write (a job) goes
+/// to the `CheckpointThread`, which completes it after its next checkpoint. Units handed over during a
+/// round ride the next one, so rounds batch themselves under load. Every quarter of the ring it asks the
+/// checkpoint thread for a checkpoint, so the ring rarely runs out; when it does, the round waits for one.
 ///
-/// `@unchecked Sendable`: `statistics` is only touched with `lock` held; the queue locks itself; the
-/// journal is only used on this thread; the rest is immutable.
+/// `@unchecked Sendable`: `rounds` is only touched with `lock` held; the queue locks itself; the
+/// journal's ring is only used on this thread; the rest is immutable.
 final class DurabilityFlusher: @unchecked Sendable {
-    private let checkpointer: Checkpointer
+    private let checkpoints: CheckpointThread
     private let journal: ChargeJournal
-    private let checkpointInterval: Double
     /// Most commits made durable by one round (`LedgerOptions.maxBatchSize`: 1 turns group commit off
     /// here too, for the benchmark's one-write-per-mutation comparison).
     private let maxRound: Int
@@ -32,17 +30,16 @@ final class DurabilityFlusher: @unchecked Sendable {
     private let queue = LedgerWorkQueue<DurabilityUnit>()
     private let lock = NSLock()
     private var rounds = 0
+    /// Journal blocks written since the last checkpoint request.
+    private var blocksSinceRequest = 0
     /// Tests of power-loss recovery: stop without the last checkpoint, leaving the journal as a killed
     /// process would. Set before `stop()`.
     var stopsAsIfKilled = false
-    /// Set when a round journaled commits no checkpoint covers yet.
-    private var uncheckpointedSince: Double?
 
-    init(checkpointer: Checkpointer, checkpointInterval: Double, maxRound: Int, afterRound: (@Sendable () -> Void)?) {
+    init(checkpoints: CheckpointThread, maxRound: Int, afterRound: (@Sendable () -> Void)?) {
+        self.checkpoints = checkpoints
+        self.journal = checkpoints.checkpointer.journal
         self.maxRound = maxRound
-        self.checkpointer = checkpointer
-        self.journal = checkpointer.journal
-        self.checkpointInterval = checkpointInterval
         self.afterRound = afterRound
     }
 
@@ -65,8 +62,8 @@ final class DurabilityFlusher: @unchecked Sendable {
         _ = queue.submit(units)
     }
 
-    /// Makes what was handed over durable and completes it, checkpoints once more (covering the
-    /// writer's last commit), retires the journal and stops the thread.
+    /// Makes what was handed over durable and completes it, then stops the checkpoint thread (after a
+    /// last checkpoint that covers the writer's last commit and retires the journal) and this thread.
     func stop() { queue.stop() }
 
     /// Whether the calling thread is the flusher (where blocking on the ledger would deadlock).
@@ -74,62 +71,55 @@ final class DurabilityFlusher: @unchecked Sendable {
 
     private func run() {
         var round: [DurabilityUnit] = []
-        while true {
-            let wake = queue.next(into: &round, maxCount: maxRound, deadline: idleDeadline())
-            if wake == .stopped { break }
-            if wake == .timedOut {
-                idle()
-                continue
+        var journaled: [DurabilityUnit] = []
+        while queue.next(into: &round, maxCount: maxRound) == .work {
+            journaled.removeAll(keepingCapacity: true)
+            var forCheckpoint: [DurabilityUnit] = []
+            for unit in round {
+                if unit.needsCheckpoint { forCheckpoint.append(unit) } else { journaled.append(unit) }
             }
-            do {
-                try makeDurable(round)
-                // Counted before the completions run, so a caller that saw a result sees it counted.
-                lock.lock()
-                rounds += 1
-                lock.unlock()
-                for unit in round {
-                    for (mutation, outcome) in unit.results { LedgerWriter.complete(mutation, outcome) }
+            if !forCheckpoint.isEmpty { checkpoints.completeAfterCheckpoint(forCheckpoint) }
+            if !journaled.isEmpty {
+                do {
+                    try makeDurable(journaled)
+                    // Counted before the completions run, so a caller that saw a result sees it counted.
+                    lock.lock()
+                    rounds += 1
+                    lock.unlock()
+                    for unit in journaled {
+                        for (mutation, outcome) in unit.results { LedgerWriter.complete(mutation, outcome) }
+                    }
+                } catch {
+                    // Committed but not known to be durable: report the failure (a charged hold is gone either way).
+                    for unit in journaled {
+                        for (mutation, _) in unit.results { mutation.fail(error) }
+                    }
                 }
-            } catch {
-                // Committed but not known to be durable: report the failure (a charged hold is gone either way).
-                for unit in round {
-                    for (mutation, _) in unit.results { mutation.fail(error) }
-                }
+                afterRound?()
             }
             round.removeAll(keepingCapacity: true)
-            afterRound?()
         }
-        if !stopsAsIfKilled, (try? checkpointer.checkpoint()) != nil { try? journal.retire() }
+        checkpoints.stop(finalCheckpoint: !stopsAsIfKilled)
         queue.markExited()
     }
 
-    private func makeDurable(_ round: [DurabilityUnit]) throws(LedgerError) {
-        let entries = round.compactMap(\.entry)
+    /// Journals the units' charges in one write; without room in the ring, waits for a checkpoint
+    /// (which also covers these commits, if they still do not fit).
+    private func makeDurable(_ units: [DurabilityUnit]) throws(LedgerError) {
+        let entries = units.compactMap(\.entry)
+        guard !entries.isEmpty else { return }  // refusals only: nothing was written
+        checkpoints.noteCommit()
         let blocks = entries.reduce(0) { $0 + ChargeJournal.blocks(forPayload: $1.payload.count) }
-        if round.contains(where: \.needsCheckpoint) || !journal.fits(blocks: blocks, durableThrough: checkpointer.durableTransactionId) {
-            try checkpointer.checkpoint()
-            uncheckpointedSince = nil
-        } else if !entries.isEmpty {
-            try journal.append(entries)
-            if uncheckpointedSince == nil { uncheckpointedSince = ProcessInfo.processInfo.systemUptime }
+        if !journal.fits(blocks: blocks, durableThrough: checkpoints.checkpointer.durableTransactionId) {
+            try checkpoints.checkpointNow()
+            blocksSinceRequest = 0
+            if !journal.fits(blocks: blocks, durableThrough: checkpoints.checkpointer.durableTransactionId) { return }  // covered by it
         }
-    }
-
-    /// When to wake without work: now while the ring can grow, at the checkpoint interval while
-    /// journaled commits wait for one, otherwise never.
-    private func idleDeadline() -> Date? {
-        if journal.canGrow { return Date() }
-        guard let since = uncheckpointedSince else { return nil }
-        return Date(timeIntervalSinceNow: max(0, since + checkpointInterval - ProcessInfo.processInfo.systemUptime))
-    }
-
-    private func idle() {
-        if journal.canGrow {
-            try? journal.grow()
-            if journal.canGrow { return }
-        }
-        if let since = uncheckpointedSince, ProcessInfo.processInfo.systemUptime - since >= checkpointInterval {
-            if (try? checkpointer.checkpoint()) != nil { uncheckpointedSince = nil }
+        try journal.append(entries)
+        blocksSinceRequest += blocks
+        if blocksSinceRequest >= max(1, journal.capacity / 4) {
+            checkpoints.request()
+            blocksSinceRequest = 0
         }
     }
 }

@@ -1,0 +1,177 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Takes the ledger's checkpoints on their own thread, so that no charge ever waits behind one: under
+/// load a checkpoint flushes tens of megabytes of pages written since the last (tens of milliseconds),
+/// while a journal write takes a tenth of a millisecond.
+///
+/// A checkpoint is taken when the flusher asks (its ring filled by a quarter since the last request,
+/// or it has no room at all and waits), when commits that only a checkpoint makes durable are handed
+/// over (jobs: their completions run here, after it), `interval` seconds after a commit no checkpoint
+/// covers yet, and once more on a clean stop (then the journal is retired). While idle it grows the
+/// journal's ring.
+///
+/// `@unchecked Sendable`: every mutable property is only touched with `condition` locked; the thread
+/// itself owns nothing else.
+final class CheckpointThread: @unchecked Sendable {
+    let checkpointer: Checkpointer
+    private let interval: Double
+    private let afterRound: (@Sendable () -> Void)?
+    private let condition = NSCondition()
+    private var requested = false
+    private var waiting: [DurabilityUnit] = []
+    /// When a commit no checkpoint covers was first noted (`systemUptime`).
+    private var uncoveredSince: Double?
+    private var started = 0
+    private var completed = 0
+    private var completionRounds = 0
+    private var lastError: LedgerError?
+    private var stopping = false
+    private var finalCheckpoint = true
+    private var exited = false
+    private var thread: pthread_t?
+
+    init(checkpointer: Checkpointer, interval: Double, afterRound: (@Sendable () -> Void)?) {
+        self.checkpointer = checkpointer
+        self.interval = interval
+        self.afterRound = afterRound
+    }
+
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "ledger-checkpoint"
+        thread.start()
+    }
+
+    /// Asks for a checkpoint soon (never blocks).
+    func request() {
+        condition.lock()
+        requested = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Notes a commit that no checkpoint covers yet: one follows within `interval`.
+    func noteCommit() {
+        condition.lock()
+        if uncoveredSince == nil {
+            uncoveredSince = ProcessInfo.processInfo.systemUptime
+            condition.signal()
+        }
+        condition.unlock()
+    }
+
+    /// Completes `units` (already committed) after the next checkpoint, on this thread.
+    func completeAfterCheckpoint(_ units: [DurabilityUnit]) {
+        condition.lock()
+        waiting.append(contentsOf: units)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Blocks until a checkpoint that began after this call has finished (the flusher, out of ring).
+    func checkpointNow() throws(LedgerError) {
+        condition.lock()
+        defer { condition.unlock() }
+        let needed = started + 1
+        requested = true
+        condition.signal()
+        while completed < needed && !exited { condition.wait() }
+        if let lastError { throw lastError }
+        if completed < needed { throw LedgerError(code: .unavailable, operation: "checkpoint", message: "the ledger is closed") }
+    }
+
+    /// Stops the thread after a last checkpoint (which retires the journal) or, for crash tests, none.
+    /// Waits for it.
+    func stop(finalCheckpoint: Bool) {
+        condition.lock()
+        stopping = true
+        self.finalCheckpoint = finalCheckpoint
+        condition.broadcast()
+        while !exited { condition.wait() }
+        condition.unlock()
+    }
+
+    /// Checkpoints after which handed-over units were completed, so far.
+    var roundsCompleted: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return completionRounds
+    }
+
+    /// Whether the calling thread is this one (where blocking on the ledger would deadlock).
+    var isCurrentThread: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return thread.map { pthread_equal($0, pthread_self()) != 0 } ?? false
+    }
+
+    private func run() {
+        condition.lock()
+        thread = pthread_self()
+        while true {
+            // Wait for a reason to checkpoint; grow the journal meanwhile.
+            while !(requested || !waiting.isEmpty || stopping || intervalPassed()) {
+                if checkpointer.journal.canGrow {
+                    condition.unlock()
+                    try? checkpointer.journal.grow()
+                    condition.lock()
+                    continue
+                }
+                if let since = uncoveredSince {
+                    _ = condition.wait(until: Date(timeIntervalSinceNow: max(0.001, since + interval - ProcessInfo.processInfo.systemUptime)))
+                } else {
+                    condition.wait()
+                }
+            }
+            if stopping && !finalCheckpoint { break }
+            let units = waiting
+            waiting.removeAll()
+            let last = stopping
+            requested = false
+            uncoveredSince = nil
+            started += 1
+            condition.unlock()
+
+            var failure: LedgerError?
+            do { try checkpointer.checkpoint() } catch { failure = error }
+            if !units.isEmpty {
+                // Counted before the completions run, so a caller that saw a result sees it counted.
+                condition.lock()
+                completionRounds += 1
+                condition.unlock()
+            }
+            for unit in units {
+                for (mutation, outcome) in unit.results {
+                    if let failure { mutation.fail(failure) } else { LedgerWriter.complete(mutation, outcome) }
+                }
+            }
+            if last && failure == nil { try? checkpointer.journal.retire() }
+            if !units.isEmpty { afterRound?() }
+
+            condition.lock()
+            completed += 1
+            lastError = failure
+            condition.broadcast()
+            if last { break }
+        }
+        let unavailable = LedgerError(code: .unavailable, operation: "checkpoint", message: "the ledger is closed")
+        let abandoned = waiting
+        waiting.removeAll()
+        exited = true
+        condition.broadcast()
+        condition.unlock()
+        for unit in abandoned {
+            for (mutation, _) in unit.results { mutation.fail(unavailable) }
+        }
+    }
+
+    private func intervalPassed() -> Bool {
+        guard let since = uncoveredSince else { return false }
+        return ProcessInfo.processInfo.systemUptime - since >= interval
+    }
+}
