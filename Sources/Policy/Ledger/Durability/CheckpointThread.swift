@@ -34,6 +34,8 @@ final class CheckpointThread: @unchecked Sendable {
     private var finalCheckpoint = true
     private var exited = false
     private var thread: pthread_t?
+    /// How often dirty data-file pages are pushed towards the disk between checkpoints (seconds).
+    static let writebackPeriod = 0.005
 
     init(checkpointer: Checkpointer, interval: Double, afterRound: (@Sendable () -> Void)?) {
         self.checkpointer = checkpointer
@@ -123,7 +125,12 @@ final class CheckpointThread: @unchecked Sendable {
                     continue
                 }
                 if let since = uncoveredSince {
-                    _ = condition.wait(until: Date(timeIntervalSinceNow: max(0.001, since + interval - ProcessInfo.processInfo.systemUptime)))
+                    // Meanwhile keep the data file's writeback flowing, a little at a time.
+                    condition.unlock()
+                    checkpointer.environment.startWriteback()
+                    condition.lock()
+                    let due = since + interval - ProcessInfo.processInfo.systemUptime
+                    _ = condition.wait(until: Date(timeIntervalSinceNow: max(0.001, min(Self.writebackPeriod, due))))
                 } else {
                     condition.wait()
                 }

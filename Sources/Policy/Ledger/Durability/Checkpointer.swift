@@ -12,13 +12,16 @@ import Foundation
 /// reached the disk; `LedgerRecovery` then writes the newest recorded checkpoint's meta page back, the
 /// file opens at that intact snapshot, and the charge journals replay what came after.
 ///
-/// `@unchecked Sendable`: every mutable property is only touched with `lock` held.
+/// `@unchecked Sendable`: `pin` and `sequence` are only touched with `lock` held (which serialises
+/// checkpoints, disk flush included); `durable` and `count` with `progressLock` (which is never held
+/// across I/O, so the flusher can read them while a checkpoint flushes).
 final class Checkpointer: @unchecked Sendable {
     let environment: LMDBEnvironment
     let journal: ChargeJournal
     let epoch: UInt64
     let bootId: String
     private let lock = NSLock()
+    private let progressLock = NSLock()
     /// The read transaction pinning this process's last checkpointed snapshot.
     private var pin: OpaquePointer?
     private var durable: UInt64 = 0
@@ -38,15 +41,15 @@ final class Checkpointer: @unchecked Sendable {
 
     /// The newest snapshot this process's checkpoints made durable.
     var durableTransactionId: UInt64 {
-        lock.lock()
-        defer { lock.unlock() }
+        progressLock.lock()
+        defer { progressLock.unlock() }
         return durable
     }
 
     /// Checkpoints taken so far.
     var checkpoints: Int {
-        lock.lock()
-        defer { lock.unlock() }
+        progressLock.lock()
+        defer { progressLock.unlock() }
         return count
     }
 
@@ -71,9 +74,9 @@ final class Checkpointer: @unchecked Sendable {
             throw error
         }
         environment.abort(writer)
-        if pin != nil && meta.transactionId == durable {
+        if pin != nil && meta.transactionId == durableTransactionId {
             environment.abort(reader)  // nothing committed since the last checkpoint
-            return durable
+            return meta.transactionId
         }
         do throws(LedgerError) {
             try environment.sync()
@@ -85,8 +88,10 @@ final class Checkpointer: @unchecked Sendable {
         }
         if let pin { environment.abort(pin) }
         pin = reader
+        progressLock.lock()
         durable = meta.transactionId
         count += 1
+        progressLock.unlock()
         return meta.transactionId
     }
 }
