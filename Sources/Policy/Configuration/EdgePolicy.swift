@@ -119,7 +119,8 @@ public struct PlanCatalog: Sendable {
 /// How the embedded LMDB ledger is opened.
 public struct LedgerSettings: Sendable {
     public var mapSizeMiB: Int
-    /// true: fsync every group commit (default). false: MDB_NOSYNC-style, faster but may lose the last commits on a crash.
+    /// true (default): a result is reported once durable (a charge in the journal, anything else after a checkpoint).
+    /// false: reported at commit, checkpointed every second; a power loss may lose the commits since the last checkpoint.
     public var durable: Bool
 
     public init(mapSizeMiB: Int, durable: Bool) {

@@ -20,7 +20,7 @@ struct LedgerBenchCommand: ParsableCommand {
     @Option(help: "Comma-separated numbers of concurrent callers.") var callers = "1,8,64"
     @Option(help: "Measured seconds per run (after 0.5 s of warm-up).") var seconds = 3.0
     @Option(help: "Comma-separated writer modes: group, single.") var modes = "group,single"
-    @Flag(name: .customLong("no-durable"), help: "Skip fsync on commit (MDB_NOSYNC with a 1 s background flush).") var noDurable = false
+    @Flag(name: .customLong("no-durable"), help: "Report results at commit (no journal write), with a checkpoint every second.") var noDurable = false
     @Option(help: "Threads standing in for event loops.") var loops = 2
     @Option(help: "Users the callers share (default: one per caller, at most 64).") var users: Int?
     @Option(help: "Directory for the throw-away ledgers (default: a new directory under the system temp dir).") var dir: String?
