@@ -81,6 +81,9 @@ struct ServeCommand: AsyncParsableCommand {
             printError("Cannot open the ledger in \(environment.dataDirectory): \(error)")
             throw ExitCode(1)
         }
+        if ledger.chargesReplayedAtOpen > 0 {
+            print("Recovered from a power loss: the ledger reopened at its last checkpoint and \(ledger.chargesReplayedAtOpen) journaled charge(s) were applied again.")
+        }
         if ledger.recoveredAtOpen.holds > 0 {
             print("Released \(ledger.recoveredAtOpen.holds) holds (\(ledger.recoveredAtOpen.tokens) tokens) left by \(ledger.recoveredAtOpen.processes) stopped process(es).")
         }
