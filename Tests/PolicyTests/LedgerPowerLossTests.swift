@@ -134,6 +134,52 @@ import Testing
         let report = try ledger.verify()
         #expect(report.isConsistent, "\(report.violations)")
     }
+
+    /// Two processes charge the same user at once — this one and a child that joins its journal epoch —
+    /// then the child is killed, this one "crashes", and the power fails: the charges both were told of
+    /// come back from both journals, in commit order, none twice.
+    @Test func twoProcessesJournalsAreReplayedTogether() throws {
+        let directory = TemporaryDirectory("two-power")
+        let dataDir = directory.file("data")
+        var told = Set<String>()
+        let userId: UserID
+        do {
+            let ledger = try Ledger.open(directory: dataDir, settings: .standard, plans: testPlans, options: options)
+            let user = try ledger.createUser(email: "shared@example.com", plan: "professional", hasher: cheapHasher)
+            userId = user.id
+            for index in 0..<20 {
+                _ = try ledger.charge(holdId: try ledger.hold(userId: user.id, amount: 1, requestId: "parent-\(index)").holdId, operation: "raster_generation")
+                told.insert("parent-\(index)")
+            }
+            let child = try makeEdgeproxy(["ledger", "stress", "--email", "shared@example.com", "--threads", "8", "--churn", "--print-charges"], dataDir: dataDir)
+            let output = Pipe()
+            child.standardOutput = output
+            let collected = OutputCollector(output.fileHandleForReading)
+            try child.run()
+            #expect(collected.waitForLine("ready", timeout: 30))
+            for index in 20..<60 {
+                _ = try ledger.charge(holdId: try ledger.hold(userId: user.id, amount: 1, requestId: "parent-\(index)").holdId, operation: "raster_generation")
+                told.insert("parent-\(index)")
+            }
+            kill(child.processIdentifier, SIGKILL)
+            child.waitUntilExit()
+            told.formUnion(collected.linesToEnd().compactMap { $0.hasPrefix("charged ") ? String($0.dropFirst(8)) : nil })
+            let epochs = Set(ChargeJournal.survey(in: dataDir).compactMap { $0.checkpoint?.epoch })
+            #expect(epochs.count == 1, "the child joined the running process's journal epoch")
+            ledger.closeAsIfKilled()
+        }
+
+        try simulatePowerLoss(dataDirectory: dataDir)
+        let reopened = try Ledger.open(directory: dataDir, settings: .standard, plans: testPlans, options: options)
+        defer { reopened.close() }
+        let charges = try reopened.history(userId: userId, limit: 1_000_000).filter { $0.kind == .charge }
+        let recovered = charges.map(\.requestId)
+        #expect(Set(recovered).count == recovered.count, "no charge applied twice")
+        #expect(told.isSubset(of: Set(recovered)), "\(told.subtracting(recovered).sorted().prefix(5)) told charges lost")
+        #expect(try reopened.balance(userId: userId)?.balance == 10_000 - Int64(charges.count))
+        let report = try reopened.verify()
+        #expect(report.isConsistent, "\(report.violations)")
+    }
 }
 
 /// Makes a data directory look as it would after a power loss: the machine rebooted (every journal's
