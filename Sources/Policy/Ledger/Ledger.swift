@@ -8,7 +8,8 @@ public import Foundation
 /// - **Holds and releases** go to the hold writer, which group-commits them to the volatile
 ///   `HoldStore` (no fsync: a crash releases holds anyway); completions run on its thread.
 /// - **Every other write** (charges, grants, accounts, sessions, keys) goes to the group-commit writer
-///   of the durable environment; completions run on its flusher thread once the change is durable.
+///   of the durable environment; completions run once the change is durable — a charge's on the flusher
+///   thread after its journal write, any other's on the checkpoint thread (see docs/ledger.md, "Durability").
 /// - The callback APIs never block: hop to your event loop from a completion and do nothing slow inside.
 /// - The remaining APIs block the calling thread until the writer has committed (or read directly).
 ///   They are for the CLI and off-loop portal handlers: never call them on an event loop, and never from

@@ -69,7 +69,7 @@ struct LedgerBenchCommand: ParsableCommand {
 }
 
 extension LedgerBenchCommand {
-    /// Mean microseconds of a 4 KiB `pwrite` + `fdatasync` in `directory`: what a durable commit waits for (twice).
+    /// Mean microseconds of a 4 KiB `pwrite` + `fdatasync` in `directory`: about what a journal write waits for.
     static func fdatasyncMicros(directory: String) -> Double {
         let path = (directory as NSString).appendingPathComponent("fsync-probe")
         let fd = open(path, O_RDWR | O_CREAT, 0o600)

@@ -10,9 +10,9 @@ import Darwin
 ///
 /// Why a second environment: a hold must be visible to every process sharing the data directory (so
 /// they cannot overspend together) but need not survive a power loss — a crash releases every hold
-/// anyway. In the durable environment each commit costs an fdatasync before anyone may see it; here a
-/// commit is a few page writes into a shared memory map (`MDB_WRITEMAP | MDB_NOSYNC`), so a hold costs
-/// microseconds and only charges wait for the disk.
+/// anyway. In the durable environment a result waits for the disk (a journal write or a checkpoint);
+/// here a commit is a few page writes into a shared memory map (`MDB_WRITEMAP | MDB_NOSYNC`) that
+/// nothing ever waits to flush, so a hold costs microseconds and only charges wait for the disk.
 ///
 /// Crash rules:
 /// - a process crash loses nothing (the map is in the page cache); the dead process's holds are
