@@ -28,8 +28,8 @@ enum LedgerMutation {
 /// `DurabilityUnit` — its charges as a journal entry, and whether it carried other writes — that the
 /// `DurabilityFlusher` thread makes durable (one journal write, or a checkpoint) while this thread
 /// applies the next batch; only then do the completions run. Without durability the completions run
-/// at once and a checkpoint follows within `lazySyncInterval` (`CheckpointThread`). What a power loss can undo is a commit
-/// whose results nobody has been told yet (see `LedgerRecovery`).
+/// at once and a checkpoint follows within `lazySyncInterval` (`CheckpointThread`). What a power loss
+/// can undo is a commit whose results nobody has been told yet (see `LedgerRecovery`).
 ///
 /// `@unchecked Sendable`: `statistics` is only touched with `statisticsLock` held; the queue locks
 /// itself; `outcomes`, the awaiting results and everything the batch does happen on the writer thread
@@ -116,7 +116,8 @@ final class LedgerWriter: @unchecked Sendable {
     /// False once `stop()` was called.
     var isAcceptingWork: Bool { queue.isAcceptingWork }
 
-    /// Whether the calling thread is the writer or its flusher (where blocking on the writer would deadlock).
+    /// Whether the calling thread is the writer, its flusher or its checkpoint thread (where blocking on
+    /// the writer would deadlock).
     var isCurrentThread: Bool { queue.isCurrentThread || flusher?.isCurrentThread == true || checkpoints.isCurrentThread }
 
     /// Finishes queued work, releases this process's remaining holds, deregisters it and stops the thread.
