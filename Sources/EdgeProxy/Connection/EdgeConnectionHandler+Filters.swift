@@ -103,8 +103,10 @@ extension EdgeConnectionHandler {
     private func suspend(on future: EventLoopFuture<FilterResolution>, phase: FilterPhase, resumeAt index: Int) {
         let serial = exchange.serial
         if phase != .responseHead {
+            // Reading goes on (dropping and re-arming read interest costs two epoll_ctl calls per
+            // suspension) until more than `maxPipelinedBytes` wait; see `limitBytesWhileFiltering`.
             state = .filtering
-            gate.close(.awaitingUpstream)
+            limitBytesWhileFiltering()
         }
         future.assumeIsolated().whenComplete { [self] result in
             self.resume(serial: serial, phase: phase, at: index, result: result)

@@ -228,7 +228,10 @@ final class EdgeConnectionHandler: ChannelDuplexHandler {
                 received = buffer.readableBytes > 0 ? buffer : nil
                 guard case .complete = outcome else { return }
                 beginExchange()
-            case .awaitingUpstream, .filtering:
+            case .awaitingUpstream:
+                return
+            case .filtering:
+                limitBytesWhileFiltering()
                 return
             case .holdingBody:
                 guard pumpRequestBody(into: .held) else { return }
@@ -244,6 +247,15 @@ final class EdgeConnectionHandler: ChannelDuplexHandler {
                 received = nil
                 return
             }
+        }
+    }
+
+    /// While filters decide (a hold is pending), bytes read meanwhile — the rest of the body, or a
+    /// pipelined request — wait in `received`; reading stops once more than `maxPipelinedBytes` wait, so
+    /// a large upload is never buffered (the filter's resume opens the gate again).
+    func limitBytesWhileFiltering() {
+        if let pending = received, pending.readableBytes > runtime.policy.limits.maxPipelinedBytes {
+            gate.close(.awaitingUpstream)
         }
     }
 
