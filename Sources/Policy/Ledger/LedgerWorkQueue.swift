@@ -18,14 +18,20 @@ final class LedgerWorkQueue<Item>: @unchecked Sendable {
     private var thread: pthread_t?
 
     /// Appends `items`, waking the thread if it waited for work; false once `stop()` began (the caller
-    /// then fails them).
+    /// then fails them). The signal comes after the unlock: signalled under the lock, the woken thread
+    /// would at once block on the lock still held here and need a second wake-up (two futex calls per
+    /// hand-off instead of one). The thread re-checks `pending` under the lock, so nothing is missed.
     func submit(_ items: some Collection<Item>) -> Bool {
         condition.lock()
-        defer { condition.unlock() }
-        guard !stopping else { return false }
+        guard !stopping else {
+            condition.unlock()
+            return false
+        }
         let wasEmpty = pending.isEmpty
         pending.append(contentsOf: items)
-        if wasEmpty && !pending.isEmpty { condition.signal() }
+        let wake = wasEmpty && !pending.isEmpty
+        condition.unlock()
+        if wake { condition.signal() }
         return true
     }
 
