@@ -13,8 +13,8 @@ import Foundation
 /// file opens at that intact snapshot, and the charge journals replay what came after.
 ///
 /// `@unchecked Sendable`: `pin` and `sequence` are only touched with `lock` held (which serialises
-/// checkpoints, disk flush included); `durable` and `count` with `progressLock` (which is never held
-/// across I/O, so the flusher can read them while a checkpoint flushes).
+/// checkpoints, disk flush included); `durable` with `progressLock` (which is never held
+/// across I/O, so the flusher can read it while a checkpoint flushes).
 final class Checkpointer: @unchecked Sendable {
     let environment: LMDBEnvironment
     let journal: ChargeJournal
@@ -25,7 +25,6 @@ final class Checkpointer: @unchecked Sendable {
     /// The read transaction pinning this process's last checkpointed snapshot.
     private var pin: OpaquePointer?
     private var durable: UInt64 = 0
-    private var count = 0
     private var sequence: UInt64 = 0
 
     init(environment: LMDBEnvironment, journal: ChargeJournal, bootId: String) {
@@ -44,13 +43,6 @@ final class Checkpointer: @unchecked Sendable {
         progressLock.lock()
         defer { progressLock.unlock() }
         return durable
-    }
-
-    /// Checkpoints taken so far.
-    var checkpoints: Int {
-        progressLock.lock()
-        defer { progressLock.unlock() }
-        return count
     }
 
     /// Makes every commit so far durable and records the checkpoint; returns its snapshot. Blocks on
@@ -90,7 +82,6 @@ final class Checkpointer: @unchecked Sendable {
         pin = reader
         progressLock.lock()
         durable = meta.transactionId
-        count += 1
         progressLock.unlock()
         return meta.transactionId
     }

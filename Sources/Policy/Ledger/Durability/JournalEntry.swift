@@ -22,12 +22,6 @@ struct JournalEntry: Equatable {
         self.payload = payload
     }
 
-    init(transactionId: UInt64, nowMs: Int64, charges: [JournaledCharge]) {
-        var writer = ByteWriter(capacity: charges.count * 64)
-        for charge in charges { Self.encode(charge, into: &writer) }
-        self.init(transactionId: transactionId, nowMs: nowMs, payload: writer.bytes)
-    }
-
     /// Appends `charge` to a payload: user u64, hold u64, amount i64, then operation, request id and
     /// actor as 16-bit-length strings.
     static func encode(_ charge: JournaledCharge, into writer: inout ByteWriter) {

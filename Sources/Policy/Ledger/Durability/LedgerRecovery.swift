@@ -16,8 +16,6 @@ struct LedgerRecovery {
     let epoch: UInt64
     /// Charges to apply again, in commit order (empty unless the meta pages were restored).
     let replay: [JournalEntry]
-    /// The checkpoint the data file was reset to, if any.
-    let restoredTo: CheckpointRecord?
 
     /// Decides (and, after a power loss, resets the data file's meta pages). Call before LMDB opens the
     /// environment, with `CheckpointLock` held.
@@ -26,13 +24,13 @@ struct LedgerRecovery {
         let newEpoch = UInt64.random(in: 1...UInt64.max)
         if journals.contains(where: \.live) {
             let epoch = journals.first(where: { $0.live && $0.checkpoint != nil })?.checkpoint?.epoch
-            return LedgerRecovery(epoch: epoch ?? newEpoch, replay: [], restoredTo: nil)
+            return LedgerRecovery(epoch: epoch ?? newEpoch, replay: [])
         }
         let newest = journals.compactMap(\.checkpoint).max { $0.transactionId < $1.transactionId }
-        guard let newest, newest.bootId != bootId else { return LedgerRecovery(epoch: newEpoch, replay: [], restoredTo: nil) }
+        guard let newest, newest.bootId != bootId else { return LedgerRecovery(epoch: newEpoch, replay: []) }
         let dataPath = (directory as NSString).appendingPathComponent("data.mdb")
         try newest.meta.restore(dataPath: dataPath)
         let replay = ChargeJournal.entries(in: directory, epoch: newest.epoch, after: newest.transactionId)
-        return LedgerRecovery(epoch: newEpoch, replay: replay, restoredTo: newest)
+        return LedgerRecovery(epoch: newEpoch, replay: replay)
     }
 }
