@@ -37,8 +37,8 @@ struct LedgerBenchCommand: ParsableCommand {
             try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
             let syncMicros = Self.fdatasyncMicros(directory: base)
             print("ledger bench: durable=\(!noDurable) seconds=\(seconds) loops=\(loops) users=\(users.map(String.init) ?? "min(callers, 64)") dir=\(base); 4 KiB write+fdatasync there: \(Int(syncMicros)) µs")
-            print("| writer | callers | pairs/s | mutations/commit | pair p50 µs | pair p99 µs | of which hold p50 µs |")
-            print("|---|---:|---:|---:|---:|---:|---:|")
+            print("| writer | callers | pairs/s | mutations/commit | pair p50 µs | pair p99 µs | of which hold p50 µs | commits/s | writer busy | disk writes MB/s |")
+            print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
             var results: [String: Double] = [:]
             for mode in modeList {
                 for count in callerCounts {
@@ -50,7 +50,8 @@ struct LedgerBenchCommand: ParsableCommand {
                     try? FileManager.default.removeItem(atPath: directory)
                     results["\(mode)-\(count)"] = result.pairsPerSecond
                     let name = mode == "group" ? "group commit" : "one txn per mutation"
-                    print("| \(name) | \(count) | \(Int(result.pairsPerSecond)) | \(String(format: "%.1f", result.mutationsPerCommit)) | \(Int(result.p50Micros)) | \(Int(result.p99Micros)) | \(Int(result.holdP50Micros)) |")
+                    let disk = result.diskMegabytesPerSecond.map { String(format: "%.0f", $0) } ?? "n/a"
+                    print("| \(name) | \(count) | \(Int(result.pairsPerSecond)) | \(String(format: "%.1f", result.mutationsPerCommit)) | \(Int(result.p50Micros)) | \(Int(result.p99Micros)) | \(Int(result.holdP50Micros)) | \(Int(result.commitsPerSecond)) | \(Int(result.writerBusy * 100)) % | \(disk) |")
                 }
             }
             if reads {
@@ -106,6 +107,12 @@ struct LedgerBenchRun {
         var p99Micros: Double
         /// Median hold phase (hold submitted → its completion handled and the charge submitted).
         var holdP50Micros: Double
+        /// Durable-writer commits per second, and the share of the time it spent in them.
+        var commitsPerSecond: Double
+        var writerBusy: Double
+        /// What the disk holding the ledger wrote meanwhile (all of it: journal, data-file writeback and
+        /// anything else), nil where /proc/diskstats does not tell.
+        var diskMegabytesPerSecond: Double?
     }
 
     func run() throws -> Result {
@@ -115,8 +122,10 @@ struct LedgerBenchRun {
         // Completions only queue the next step; the writer wakes each loop once per batch (`afterBatch`),
         // as the proxy does with its event loops.
         let registry = BenchLoops()
+        let commitTime = CommitTime()
         let ledger = try Ledger.open(directory: directory, settings: settings, plans: .standard,
-                                     options: LedgerOptions(maxBatchSize: group ? 4096 : 1, afterBatch: { registry.wakeAll() }))
+                                     options: LedgerOptions(maxBatchSize: group ? 4096 : 1, afterBatch: { registry.wakeAll() },
+                                                            onCommit: { _, nanoseconds in commitTime.add(nanoseconds) }))
         var users: [UserID] = []
         for index in 0..<self.users {
             let user = try ledger.createUser(email: "bench\(index)@example.com")
@@ -133,7 +142,11 @@ struct LedgerBenchRun {
         let start = DispatchTime.now().uptimeNanoseconds
         let pairsBefore = benchLoops.reduce(0) { $0 + $1.pairs }
         let statsBefore = ledger.writerStatistics
+        let commitNanosBefore = commitTime.total
+        let sectorsBefore = DiskStatistics.sectorsWritten(holding: directory)
         Thread.sleep(forTimeInterval: seconds)
+        let sectorsAfter = DiskStatistics.sectorsWritten(holding: directory)
+        let commitNanosAfter = commitTime.total
         let end = DispatchTime.now().uptimeNanoseconds
         let pairsAfter = benchLoops.reduce(0) { $0 + $1.pairs }
         let statsAfter = ledger.writerStatistics
@@ -145,9 +158,14 @@ struct LedgerBenchRun {
             values.isEmpty ? 0 : Double(values[min(values.count - 1, Int(Double(values.count) * p))]) / 1000
         }
         let commits = statsAfter.commits - statsBefore.commits
-        return Result(pairsPerSecond: Double(pairsAfter - pairsBefore) / (Double(end - start) / 1e9),
+        let elapsed = Double(end - start) / 1e9
+        var disk: Double?
+        if let sectorsBefore, let sectorsAfter { disk = Double(sectorsAfter &- sectorsBefore) * 512 / 1e6 / elapsed }
+        return Result(pairsPerSecond: Double(pairsAfter - pairsBefore) / elapsed,
                       mutationsPerCommit: commits > 0 ? Double(statsAfter.mutations - statsBefore.mutations) / Double(commits) : 0,
-                      p50Micros: percentile(0.5), p99Micros: percentile(0.99), holdP50Micros: percentile(0.5, holdPhases))
+                      p50Micros: percentile(0.5), p99Micros: percentile(0.99), holdP50Micros: percentile(0.5, holdPhases),
+                      commitsPerSecond: Double(commits) / elapsed, writerBusy: Double(commitNanosAfter - commitNanosBefore) / 1e9 / elapsed,
+                      diskMegabytesPerSecond: disk)
     }
 }
 
@@ -306,5 +324,43 @@ final class BenchLoop: @unchecked Sendable {
             guard case .success(let receipt) = result else { return }
             post(Step(caller: step.caller, user: step.user, holdId: receipt.holdId), wake: false)
         }
+    }
+}
+
+/// Nanoseconds the durable writer spent in commits (from `LedgerOptions.onCommit`), for its busy share.
+///
+/// `@unchecked Sendable`: `sum` is only touched with `lock` held.
+final class CommitTime: @unchecked Sendable {
+    private let lock = NSLock()
+    private var sum: Int64 = 0
+
+    func add(_ nanoseconds: Int64) {
+        lock.lock()
+        sum += nanoseconds
+        lock.unlock()
+    }
+
+    var total: Int64 {
+        lock.lock()
+        defer { lock.unlock() }
+        return sum
+    }
+}
+
+/// Sectors written by the block device a path lives on, from /proc/diskstats: what the ledger costs the
+/// disk (journal writes plus the data file's writeback), beside what it delivers.
+enum DiskStatistics {
+    static func sectorsWritten(holding path: String) -> UInt64? {
+        guard let device = (try? FileManager.default.attributesOfItem(atPath: path))?[.systemNumber] as? NSNumber,
+              let table = try? String(contentsOfFile: "/proc/diskstats", encoding: .utf8) else { return nil }
+        let number = device.uint64Value  // st_dev, in glibc's encoding
+        let major = (number >> 8) & 0xfff, minor = (number & 0xff) | ((number >> 12) & 0xfff00)
+        for line in table.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            // major minor name reads merged sectors ms writes merged sectors ...
+            guard fields.count > 9, UInt64(fields[0]) == major, UInt64(fields[1]) == minor else { continue }
+            return UInt64(fields[9])
+        }
+        return nil
     }
 }
