@@ -219,6 +219,43 @@ import Testing
         #expect(batches.value < 102)
     }
 
+    /// `wakeLater` queues without waking the writers: a burst waits for `wakeDeferred()` and is then
+    /// applied as one batch per writer (what an event loop does once per tick).
+    @Test func deferredWakesApplyABurstAsOneBatch() throws {
+        let directory = TemporaryDirectory()
+        let ledger = try openLedger(directory)
+        defer { ledger.close() }
+        let user = try ledger.createUser(email: "burst@example.com", hasher: cheapHasher)
+        let holdCommits = ledger.holdWriterStatistics.commits
+        let holds = ResultLog()
+        let held = DispatchGroup()
+        for index in 0..<20 {
+            held.enter()
+            ledger.hold(userId: user.id, amount: 2, requestId: "r\(index)", wakeLater: true) { result in
+                holds.append(index, result.map(\.holdId))
+                held.leave()
+            }
+        }
+        #expect(held.wait(timeout: .now() + 0.3) == .timedOut, "nothing woke the hold writer yet")
+        #expect(holds.entries.isEmpty)
+        ledger.wakeDeferred()
+        #expect(held.wait(timeout: .now() + 10) == .success)
+        #expect(ledger.holdWriterStatistics.commits == holdCommits + 1, "one batch for the burst")
+
+        let commits = ledger.writerStatistics.commits
+        let charged = DispatchGroup()
+        for (_, result) in holds.entries {
+            charged.enter()
+            ledger.charge(holdId: try result.get(), operation: "raster_generation", wakeLater: true) { _ in charged.leave() }
+        }
+        #expect(charged.wait(timeout: .now() + 0.3) == .timedOut, "nothing woke the writer yet")
+        ledger.wakeDeferred()
+        #expect(charged.wait(timeout: .now() + 10) == .success)
+        #expect(ledger.writerStatistics.commits == commits + 1)
+        #expect(try ledger.balance(userId: user.id)?.balance == 160)
+        #expect(try ledger.verify().isConsistent)
+    }
+
     @Test func oneTransactionPerMutationModeStillWorks() throws {
         let directory = TemporaryDirectory()
         let ledger = try openLedger(directory, durable: false, options: LedgerOptions(maxBatchSize: 1))

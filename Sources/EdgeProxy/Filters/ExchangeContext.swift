@@ -80,10 +80,17 @@ public final class EdgeServices {
     public let policy: EdgePolicy
     /// The portal's pages and assets (templates compiled once per server).
     let portal: PortalSite?
+    /// Wakes the ledger once per tick for this loop's submissions (nil without a ledger or a loop).
+    let ledgerWakes: LedgerWakeDeferral?
 
     init(ledger: Ledger?, reader: LedgerReader?, policy: EdgePolicy, logger: Logger, blockingPool: NIOThreadPool? = nil,
-         portal: PortalSite? = nil) {
+         portal: PortalSite? = nil, eventLoop: (any EventLoop)? = nil) {
         self.portal = portal
+        if let ledger, let eventLoop {
+            ledgerWakes = LedgerWakeDeferral(ledger: ledger, eventLoop: eventLoop)
+        } else {
+            ledgerWakes = nil
+        }
         self.blockingPool = blockingPool
         self.policy = policy
         self.ledger = ledger

@@ -44,7 +44,7 @@ struct MeteringFilter: EdgeFilter {
             return .respond(EdgeReply(status: 503, code: "ledger_unavailable", message: "Token accounting is not available on this gateway"))
         }
         let promise = exchange.eventLoop.makePromise(of: FilterResolution.self)
-        ledger.hold(userId: principal.userId, amount: quote.total, requestId: exchange.requestIDText, actor: principal.keyId ?? "session") { result in
+        let settled: @Sendable (Result<HoldReceipt, LedgerError>) -> Void = { result in
             switch result {
             case .success(let receipt):
                 promise.succeed(.continueAfter { exchange in exchange.hold = receipt })
@@ -57,6 +57,10 @@ struct MeteringFilter: EdgeFilter {
             case .failure(let error):
                 promise.succeed(.respond(EdgeReply(status: 503, code: "ledger_unavailable", message: "Token accounting failed: \(error.code)")))
             }
+        }
+        let actor = principal.keyId ?? "session", requestId = exchange.requestIDText
+        exchange.services.submitToLedger {
+            ledger.hold(userId: principal.userId, amount: quote.total, requestId: requestId, actor: actor, wakeLater: $0, completion: settled)
         }
         return .suspend(promise.futureResult)
     }
@@ -74,7 +78,7 @@ struct MeteringFilter: EdgeFilter {
                     "upstream_status": "\(status)", "route": "\(exchange.route.id)", "request_id": "\(exchange.requestIDText)"])
             }
             let promise = exchange.eventLoop.makePromise(of: FilterResolution.self)
-            ledger.release(holdId: hold.holdId) { result in
+            let released: @Sendable (Result<ReleaseReceipt, LedgerError>) -> Void = { result in
                 if refusedServiceToken {
                     promise.succeed(.respond(EdgeReply(status: 502, code: "upstream_unauthorized", message: "The gateway's credentials for the image service were refused; nothing was charged")))
                     return
@@ -85,11 +89,12 @@ struct MeteringFilter: EdgeFilter {
                     exchange.responseHeaders.add("X-Tokens-Remaining", remaining)
                 })
             }
+            exchange.services.submitToLedger { ledger.release(holdId: hold.holdId, wakeLater: $0, completion: released) }
             return .suspend(promise.futureResult)
         }
         let promise = exchange.eventLoop.makePromise(of: FilterResolution.self)
         let operation = exchange.quote?.operation ?? exchange.route.operation ?? "unknown"
-        ledger.charge(holdId: hold.holdId, operation: operation) { result in
+        let charged: @Sendable (Result<ChargeReceipt, LedgerError>) -> Void = { result in
             switch result {
             case .success(let receipt):
                 promise.succeed(.continueAfter { exchange in
@@ -101,6 +106,7 @@ struct MeteringFilter: EdgeFilter {
                 promise.succeed(.respond(EdgeReply(status: 503, code: "ledger_unavailable", message: "The charge could not be recorded (\(error.code)); the result was withheld and nothing was charged")))
             }
         }
+        exchange.services.submitToLedger { ledger.charge(holdId: hold.holdId, operation: operation, wakeLater: $0, completion: charged) }
         return .suspend(promise.futureResult)
     }
 
@@ -108,6 +114,6 @@ struct MeteringFilter: EdgeFilter {
         guard let hold = exchange.hold, !exchange.holdSettled, let ledger = exchange.services.ledger else { return }
         exchange.holdSettled = true
         exchange.holdReleased = true
-        ledger.release(holdId: hold.holdId) { _ in }
+        exchange.services.submitToLedger { ledger.release(holdId: hold.holdId, wakeLater: $0) { _ in } }
     }
 }

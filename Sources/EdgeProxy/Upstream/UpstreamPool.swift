@@ -120,7 +120,8 @@ final class UpstreamPools {
         pools = runtime.endpoints.map { UpstreamPool(endpoint: $0, eventLoop: eventLoop, limits: runtime.policy.limits, metrics: metrics) }
         services = EdgeServices(
             ledger: runtime.ledger, reader: try runtime.ledger?.makeReader(),
-            policy: runtime.policy, logger: runtime.logger, blockingPool: runtime.blockingPool, portal: runtime.portal)
+            policy: runtime.policy, logger: runtime.logger, blockingPool: runtime.blockingPool, portal: runtime.portal,
+            eventLoop: eventLoop)
     }
 
     func closeIdle() -> [EventLoopFuture<Void>] { pools.flatMap { $0.closeIdle() } }

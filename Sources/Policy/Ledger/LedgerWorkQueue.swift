@@ -17,11 +17,12 @@ final class LedgerWorkQueue<Item>: @unchecked Sendable {
     private var exited = false
     private var thread: pthread_t?
 
-    /// Appends `items`, waking the thread if it waited for work; false once `stop()` began (the caller
-    /// then fails them). The signal comes after the unlock: signalled under the lock, the woken thread
-    /// would at once block on the lock still held here and need a second wake-up (two futex calls per
-    /// hand-off instead of one). The thread re-checks `pending` under the lock, so nothing is missed.
-    func submit(_ items: some Collection<Item>) -> Bool {
+    /// Appends `items`, waking the thread if it waited for work (unless `wake` is false: then the caller
+    /// owes a `wake()` soon); false once `stop()` began (the caller then fails them). The signal comes
+    /// after the unlock: signalled under the lock, the woken thread would at once block on the lock
+    /// still held here and need a second wake-up (two futex calls per hand-off instead of one). The
+    /// thread re-checks `pending` under the lock, so nothing is missed.
+    func submit(_ items: some Collection<Item>, wake: Bool = true) -> Bool {
         condition.lock()
         guard !stopping else {
             condition.unlock()
@@ -29,14 +30,23 @@ final class LedgerWorkQueue<Item>: @unchecked Sendable {
         }
         let wasEmpty = pending.isEmpty
         pending.append(contentsOf: items)
-        let wake = wasEmpty && !pending.isEmpty
+        let signal = wake && wasEmpty && !pending.isEmpty
         condition.unlock()
-        if wake { condition.signal() }
+        if signal { condition.signal() }
         return true
     }
 
-    /// Appends one item (see `submit(_:)` for collections).
-    func submit(_ item: Item) -> Bool { submit(CollectionOfOne(item)) }
+    /// Appends one item (see `submit(_:wake:)` for collections).
+    func submit(_ item: Item, wake: Bool = true) -> Bool { submit(CollectionOfOne(item), wake: wake) }
+
+    /// Wakes the thread for items submitted with `wake: false` (no system call when it is not waiting:
+    /// glibc's signal returns at once without waiters).
+    func wake() {
+        condition.lock()
+        let signal = !pending.isEmpty
+        condition.unlock()
+        if signal { condition.signal() }
+    }
 
     /// What the thread's wait for its next batch ended with.
     enum Wake {

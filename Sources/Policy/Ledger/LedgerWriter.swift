@@ -105,13 +105,17 @@ final class LedgerWriter: @unchecked Sendable {
         thread.start()
     }
 
-    /// Queues a mutation. After `stop()`, completes it at once (on the caller's thread) with `unavailable`.
-    func submit(_ mutation: LedgerMutation) {
-        guard queue.submit(mutation) else {
+    /// Queues a mutation (`wake: false`: the caller calls `wake()` soon). After `stop()`, completes it at
+    /// once (on the caller's thread) with `unavailable`.
+    func submit(_ mutation: LedgerMutation, wake: Bool = true) {
+        guard queue.submit(mutation, wake: wake) else {
             mutation.fail(LedgerError(code: .unavailable, operation: "submit", message: "the ledger is closed"))
             return
         }
     }
+
+    /// Wakes the thread for mutations submitted with `wake: false`.
+    func wake() { queue.wake() }
 
     /// False once `stop()` was called.
     var isAcceptingWork: Bool { queue.isAcceptingWork }

@@ -11,7 +11,8 @@ import Glibc
 ///
 /// Callers are spread over `--loops` threads that stand in for event loops: a completion (on the writer
 /// thread) queues the caller's next step on its loop, the writer wakes each loop once per batch, and the
-/// loop submits the next mutations — the same hop the proxy makes. Callers share up to 64 users, so a
+/// loop submits the next mutations, waking the ledger once for all of them (`wakeLater`, then
+/// `wakeDeferred()`) — the same hops the proxy makes. Callers share up to 64 users, so a
 /// batch touches many balances.
 struct LedgerBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -299,7 +300,9 @@ final class BenchLoop: @unchecked Sendable {
             }
             swap(&batch, &queue)
             condition.unlock()
+            // Like an event loop's tick: queue every step's hold or charge quietly, wake the ledger once.
             for step in batch { perform(step) }
+            ledger.wakeDeferred()
             batch.removeAll(keepingCapacity: true)
         }
     }
@@ -308,7 +311,7 @@ final class BenchLoop: @unchecked Sendable {
         let now = DispatchTime.now().uptimeNanoseconds
         if let holdId = step.holdId {
             if let begun = started[step.caller] { holdPhase[step.caller] = now - begun }
-            ledger.charge(holdId: holdId, operation: "bench") { [self] _ in
+            ledger.charge(holdId: holdId, operation: "bench", wakeLater: true) { [self] _ in
                 post(Step(caller: step.caller, user: step.user, holdId: nil), wake: false)
             }
             return
@@ -320,7 +323,7 @@ final class BenchLoop: @unchecked Sendable {
             condition.unlock()
         }
         started[step.caller] = now
-        ledger.hold(userId: step.user, amount: 4, requestId: "") { [self] result in
+        ledger.hold(userId: step.user, amount: 4, requestId: "", wakeLater: true) { [self] result in
             guard case .success(let receipt) = result else { return }
             post(Step(caller: step.caller, user: step.user, holdId: receipt.holdId), wake: false)
         }

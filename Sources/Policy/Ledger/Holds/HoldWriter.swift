@@ -69,13 +69,17 @@ final class HoldWriter: @unchecked Sendable {
         thread.start()
     }
 
-    /// Queues an operation. After `stop()`, fails it at once (on the caller's thread) with `unavailable`.
-    func submit(_ operation: HoldOperation) {
-        guard queue.submit(operation) else {
+    /// Queues an operation (`wake: false`: the caller calls `wake()` soon). After `stop()`, fails it at
+    /// once (on the caller's thread) with `unavailable`.
+    func submit(_ operation: HoldOperation, wake: Bool = true) {
+        guard queue.submit(operation, wake: wake) else {
             operation.fail(LedgerError(code: .unavailable, operation: "hold", message: "the ledger is closed"))
             return
         }
     }
+
+    /// Wakes the thread for operations submitted with `wake: false`.
+    func wake() { queue.wake() }
 
     /// Finishes queued work and stops the thread; waits for that unless called on the thread itself.
     func stop() { queue.stop() }
