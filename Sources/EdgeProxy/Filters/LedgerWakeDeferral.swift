@@ -6,7 +6,8 @@ import Policy
 ///
 /// NIO runs a task scheduled from the loop itself after the tick's I/O and before it waits again, so
 /// a submission waits at most for the rest of the tick — under load a batch the writers take whole,
-/// when idle a single request, woken at once.
+/// when idle a single request, woken at once. A loop that is shutting down drops the task; what it
+/// queued is then taken by the next wake from another loop, or drained when the ledger closes.
 final class LedgerWakeDeferral {
     private let ledger: Ledger
     private let eventLoop: any EventLoop
