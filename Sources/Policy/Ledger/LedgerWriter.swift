@@ -100,9 +100,7 @@ final class LedgerWriter: @unchecked Sendable {
     func start() {
         checkpoints.start()
         flusher?.start()
-        let thread = Thread { [self] in run() }
-        thread.name = "ledger-writer"
-        thread.start()
+        LedgerThread.start(named: "ledger-writer") { [self] in run() }
     }
 
     /// Queues a mutation (`wake: false`: the caller calls `wake()` soon). After `stop()`, completes it at

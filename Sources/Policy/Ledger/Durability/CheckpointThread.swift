@@ -44,9 +44,7 @@ final class CheckpointThread: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "ledger-checkpoint"
-        thread.start()
+        LedgerThread.start(named: "ledger-checkpt") { [self] in run() }
     }
 
     /// Asks for a checkpoint soon (never blocks).

@@ -51,9 +51,7 @@ final class DurabilityFlusher: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "ledger-flusher"
-        thread.start()
+        LedgerThread.start(named: "ledger-flusher") { [self] in run() }
     }
 
     /// Hands committed results over; they complete once durable. (Never refused: the writer stops the

@@ -64,9 +64,7 @@ final class HoldWriter: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "ledger-holds"
-        thread.start()
+        LedgerThread.start(named: "ledger-holds") { [self] in run() }
     }
 
     /// Queues an operation (`wake: false`: the caller calls `wake()` soon). After `stop()`, fails it at
