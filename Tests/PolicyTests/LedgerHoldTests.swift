@@ -256,6 +256,37 @@ import Testing
         #expect(try ledger.verify().isConsistent)
     }
 
+    /// A caller that asks for an immediate wake is never left waiting behind work another caller
+    /// queued quietly (whose deferred wake might never come, e.g. from a loop that shut down).
+    @Test func aWakingSubmissionIsNotHeldUpByQuietlyQueuedWork() throws {
+        let directory = TemporaryDirectory()
+        let ledger = try openLedger(directory)
+        defer { ledger.close() }
+        let user = try ledger.createUser(email: "mixed@example.com", hasher: cheapHasher)
+        let holds = ResultLog()
+        let held = DispatchGroup()
+        held.enter()
+        ledger.hold(userId: user.id, amount: 3, requestId: "quiet", wakeLater: true) { result in
+            holds.append(0, result.map(\.holdId))
+            held.leave()
+        }
+        held.enter()
+        ledger.hold(userId: user.id, amount: 5, requestId: "prompt") { result in
+            holds.append(1, result.map(\.holdId))
+            held.leave()
+        }
+        #expect(held.wait(timeout: .now() + 10) == .success, "the prompt hold woke the writer, and the quiet one rode along")
+        try #require(holds.entries.count == 2)
+
+        let charges = DispatchGroup()
+        charges.enter()
+        ledger.charge(holdId: try holds.entries[0].1.get(), operation: "raster_generation", wakeLater: true) { _ in charges.leave() }
+        charges.enter()
+        ledger.grant(userId: user.id, amount: 10, reason: "prompt", actor: "test") { _ in charges.leave() }
+        #expect(charges.wait(timeout: .now() + 10) == .success)
+        #expect(try ledger.balance(userId: user.id)?.balance == 207)
+    }
+
     @Test func oneTransactionPerMutationModeStillWorks() throws {
         let directory = TemporaryDirectory()
         let ledger = try openLedger(directory, durable: false, options: LedgerOptions(maxBatchSize: 1))

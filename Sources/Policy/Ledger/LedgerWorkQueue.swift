@@ -18,7 +18,9 @@ final class LedgerWorkQueue<Item>: @unchecked Sendable {
     private var thread: pthread_t?
 
     /// Appends `items`, waking the thread if it waited for work (unless `wake` is false: then the caller
-    /// owes a `wake()` soon); false once `stop()` began (the caller then fails them). The signal comes
+    /// owes a `wake()` soon); false once `stop()` began (the caller then fails them). A waking submission
+    /// signals even when items queued without a wake wait already, so it never waits for someone else's
+    /// deferred wake (glibc's signal makes no system call while the thread is busy). The signal comes
     /// after the unlock: signalled under the lock, the woken thread would at once block on the lock
     /// still held here and need a second wake-up (two futex calls per hand-off instead of one). The
     /// thread re-checks `pending` under the lock, so nothing is missed.
@@ -28,9 +30,8 @@ final class LedgerWorkQueue<Item>: @unchecked Sendable {
             condition.unlock()
             return false
         }
-        let wasEmpty = pending.isEmpty
         pending.append(contentsOf: items)
-        let signal = wake && wasEmpty && !pending.isEmpty
+        let signal = wake && !pending.isEmpty
         condition.unlock()
         if signal { condition.signal() }
         return true
