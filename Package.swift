@@ -79,6 +79,7 @@ let package = Package(
             name: "edgeproxy",
             dependencies: [
                 "EdgeProxy", "Policy",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -93,6 +94,7 @@ let package = Package(
             name: "HTTP1Fuzzer",
             dependencies: [
                 "EdgeProxy", "Policy",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/Fuzz/HTTP1Fuzzer",

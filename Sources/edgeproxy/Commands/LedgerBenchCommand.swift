@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import NIOConcurrencyHelpers
 import Policy
 #if canImport(Glibc)
 import Glibc
@@ -123,10 +124,11 @@ struct LedgerBenchRun {
         // Completions only queue the next step; the writer wakes each loop once per batch (`afterBatch`),
         // as the proxy does with its event loops.
         let registry = BenchLoops()
-        let commitTime = CommitTime()
+        // Nanoseconds the durable writer spent in commits, for its busy share.
+        let commitTime = NIOLockedValueBox<Int64>(0)
         let ledger = try Ledger.open(directory: directory, settings: settings, plans: .standard,
                                      options: LedgerOptions(maxBatchSize: group ? 4096 : 1, afterBatch: { registry.wakeAll() },
-                                                            onCommit: { _, nanoseconds in commitTime.add(nanoseconds) }))
+                                                            onCommit: { _, nanoseconds in commitTime.withLockedValue { $0 += nanoseconds } }))
         var users: [UserID] = []
         for index in 0..<self.users {
             let user = try ledger.createUser(email: "bench\(index)@example.com")
@@ -143,11 +145,11 @@ struct LedgerBenchRun {
         let start = DispatchTime.now().uptimeNanoseconds
         let pairsBefore = benchLoops.reduce(0) { $0 + $1.pairs }
         let statsBefore = ledger.writerStatistics
-        let commitNanosBefore = commitTime.total
+        let commitNanosBefore = commitTime.withLockedValue { $0 }
         let sectorsBefore = DiskStatistics.sectorsWritten(holding: directory)
         Thread.sleep(forTimeInterval: seconds)
         let sectorsAfter = DiskStatistics.sectorsWritten(holding: directory)
-        let commitNanosAfter = commitTime.total
+        let commitNanosAfter = commitTime.withLockedValue { $0 }
         let end = DispatchTime.now().uptimeNanoseconds
         let pairsAfter = benchLoops.reduce(0) { $0 + $1.pairs }
         let statsAfter = ledger.writerStatistics
@@ -327,26 +329,6 @@ final class BenchLoop: @unchecked Sendable {
             guard case .success(let receipt) = result else { return }
             post(Step(caller: step.caller, user: step.user, holdId: receipt.holdId), wake: false)
         }
-    }
-}
-
-/// Nanoseconds the durable writer spent in commits (from `LedgerOptions.onCommit`), for its busy share.
-///
-/// `@unchecked Sendable`: `sum` is only touched with `lock` held.
-final class CommitTime: @unchecked Sendable {
-    private let lock = NSLock()
-    private var sum: Int64 = 0
-
-    func add(_ nanoseconds: Int64) {
-        lock.lock()
-        sum += nanoseconds
-        lock.unlock()
-    }
-
-    var total: Int64 {
-        lock.lock()
-        defer { lock.unlock() }
-        return sum
     }
 }
 
