@@ -104,9 +104,9 @@ extension EdgeConnectionHandler {
         let serial = exchange.serial
         if phase != .responseHead {
             // Reading goes on (dropping and re-arming read interest costs two epoll_ctl calls per
-            // suspension) until more than `maxPipelinedBytes` wait; see `limitBytesWhileFiltering`.
+            // suspension) until more than `maxPipelinedBytes` wait; see `limitReceivedBytes`.
             state = .filtering
-            limitBytesWhileFiltering()
+            limitReceivedBytes(closingFor: .awaitingUpstream)
         }
         future.assumeIsolated().whenComplete { [self] result in
             self.resume(serial: serial, phase: phase, at: index, result: result)

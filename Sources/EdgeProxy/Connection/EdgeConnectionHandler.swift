@@ -231,13 +231,13 @@ final class EdgeConnectionHandler: ChannelDuplexHandler {
             case .awaitingUpstream:
                 return
             case .filtering:
-                limitBytesWhileFiltering()
+                limitReceivedBytes(closingFor: .awaitingUpstream)
                 return
             case .holdingBody:
                 guard pumpRequestBody(into: .held) else { return }
             case .proxying:
                 if exchange.requestComplete {
-                    limitPipelinedBytes()
+                    limitReceivedBytes(closingFor: .pipelineFull)
                     return
                 }
                 guard pumpRequestBody(into: .upstream) else { return }
@@ -250,19 +250,13 @@ final class EdgeConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    /// While filters decide (a hold is pending), bytes read meanwhile — the rest of the body, or a
-    /// pipelined request — wait in `received`; reading stops once more than `maxPipelinedBytes` wait, so
-    /// a large upload is never buffered (the filter's resume opens the gate again).
-    func limitBytesWhileFiltering() {
+    /// Stops reading (for `reason`) once more than `maxPipelinedBytes` wait in `received`. While filters
+    /// decide (a hold is pending) that is the rest of the body or a pipelined request — a large upload is
+    /// never buffered, and the filter's resume opens the gate again (`.awaitingUpstream`); while a
+    /// response is outstanding, pipelined requests (`.pipelineFull`).
+    func limitReceivedBytes(closingFor reason: ReadGate.Reasons) {
         if let pending = received, pending.readableBytes > runtime.policy.limits.maxPipelinedBytes {
-            gate.close(.awaitingUpstream)
-        }
-    }
-
-    /// While a response is outstanding, stop reading once too many pipelined bytes wait.
-    private func limitPipelinedBytes() {
-        if let pending = received, pending.readableBytes > runtime.policy.limits.maxPipelinedBytes {
-            gate.close(.pipelineFull)
+            gate.close(reason)
         }
     }
 

@@ -53,25 +53,17 @@ final class LedgerWorkQueue<Item>: @unchecked Sendable {
     enum Wake {
         /// `batch` holds the next items.
         case work
-        /// The deadline passed with nothing queued.
-        case timedOut
         /// `stop()` was called and nothing is left.
         case stopped
     }
 
-    /// On the thread: waits for work (until `deadline`, if any), then moves up to `maxCount` items into
-    /// `batch` (which must be empty). The first call registers the calling thread as the queue's.
-    func next(into batch: inout [Item], maxCount: Int, deadline: Date? = nil) -> Wake {
+    /// On the thread: waits for work, then moves up to `maxCount` items into `batch` (which must be
+    /// empty). The first call registers the calling thread as the queue's.
+    func next(into batch: inout [Item], maxCount: Int) -> Wake {
         condition.lock()
         defer { condition.unlock() }
         if thread == nil { thread = pthread_self() }
-        while pending.isEmpty && !stopping {
-            if let deadline {
-                if !condition.wait(until: deadline) && pending.isEmpty { return .timedOut }
-            } else {
-                condition.wait()
-            }
-        }
+        while pending.isEmpty && !stopping { condition.wait() }
         if pending.isEmpty { return .stopped }
         if pending.count <= maxCount {
             swap(&batch, &pending)

@@ -16,12 +16,6 @@ struct JournalEntry: Equatable {
     /// `JournaledCharge`s, encoded (`JournalEntry.encode`): built on the writer thread, written as is.
     var payload: [UInt8]
 
-    init(transactionId: UInt64, nowMs: Int64, payload: [UInt8]) {
-        self.transactionId = transactionId
-        self.nowMs = nowMs
-        self.payload = payload
-    }
-
     /// Appends `charge` to a payload: user u64, hold u64, amount i64, then operation, request id and
     /// actor as 16-bit-length strings.
     static func encode(_ charge: JournaledCharge, into writer: inout ByteWriter) {
