@@ -105,12 +105,7 @@ import Testing
             _ = try ledger.createUser(email: "victim@example.com", plan: "professional", hasher: cheapHasher)
             ledger.close()
         }
-        let child = try makeEdgeproxy(["ledger", "stress", "--email", "victim@example.com", "--threads", "16", "--churn", "--print-charges"], dataDir: dataDir)
-        let output = Pipe()
-        child.standardOutput = output
-        let collected = OutputCollector(output.fileHandleForReading)
-        try child.run()
-        #expect(collected.waitForLine("ready", timeout: 30))
+        let (child, collected) = try startChurningChild(email: "victim@example.com", threads: 16, dataDir: dataDir)
         Thread.sleep(forTimeInterval: 0.3)
         kill(child.processIdentifier, SIGKILL)
         child.waitUntilExit()
@@ -151,12 +146,7 @@ import Testing
                 _ = try ledger.charge(holdId: try ledger.hold(userId: user.id, amount: 1, requestId: "parent-\(index)").holdId, operation: "raster_generation")
                 told.insert("parent-\(index)")
             }
-            let child = try makeEdgeproxy(["ledger", "stress", "--email", "shared@example.com", "--threads", "8", "--churn", "--print-charges"], dataDir: dataDir)
-            let output = Pipe()
-            child.standardOutput = output
-            let collected = OutputCollector(output.fileHandleForReading)
-            try child.run()
-            #expect(collected.waitForLine("ready", timeout: 30))
+            let (child, collected) = try startChurningChild(email: "shared@example.com", threads: 8, dataDir: dataDir)
             for index in 20..<60 {
                 _ = try ledger.charge(holdId: try ledger.hold(userId: user.id, amount: 1, requestId: "parent-\(index)").holdId, operation: "raster_generation")
                 told.insert("parent-\(index)")
@@ -211,6 +201,18 @@ func simulatePowerLoss(dataDirectory: String) throws {
         try handle.write(contentsOf: page)
     }
     try handle.close()
+}
+
+/// Starts `edgeproxy ledger stress --churn --print-charges` for `email` on `dataDir` and waits until it
+/// is busy: the child prints every charge it was told of, for the caller to collect after killing it.
+func startChurningChild(email: String, threads: Int, dataDir: String) throws -> (Process, OutputCollector) {
+    let child = try makeEdgeproxy(["ledger", "stress", "--email", email, "--threads", "\(threads)", "--churn", "--print-charges"], dataDir: dataDir)
+    let output = Pipe()
+    child.standardOutput = output
+    let collected = OutputCollector(output.fileHandleForReading)
+    try child.run()
+    #expect(collected.waitForLine("ready", timeout: 30))
+    return (child, collected)
 }
 
 /// Reads a child's standard output on its own thread (so the child never blocks on a full pipe).
