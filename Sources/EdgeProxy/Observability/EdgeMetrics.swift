@@ -7,14 +7,17 @@ import Synchronization
 ///
 /// Event loops record through a `LoopMetrics` each (`makeLoopMetrics()`), which caches the labelled handles so
 /// the request path only does atomic increments and histogram observations; creating a handle goes through the
-/// factory, which locks. The ledger writer thread records through `ledgerBatchCommitted(size:commitNanoseconds:)`.
+/// factory, which locks. The ledger's threads record through `ledgerBatchCommitted(size:commitNanoseconds:)`,
+/// `ledgerJournalWritten(nanoseconds:)` and `ledgerCheckpointed(nanoseconds:)`.
 ///
 /// Families (names as exposed at `/metrics`):
 /// - `edge_requests_total{route,status}`, `edge_request_duration_seconds{route}` (edge total time),
 ///   `edge_upstream_duration_seconds{route}` (request sent → response end);
 /// - `edge_tokens_charged_total{operation}`, `edge_holds_released_total`;
 /// - `edge_security_events_total{kind}` (see `SecurityEventKind`);
-/// - `edge_ledger_batch_size`, `edge_ledger_commit_seconds`;
+/// - `edge_ledger_batch_size`, `edge_ledger_commit_seconds`; `edge_ledger_journal_write_seconds` (what each
+///   round of charges waited to be durable: the tail a paid response's last byte waits behind),
+///   `edge_ledger_checkpoint_seconds`;
 /// - `edge_open_connections`, `edge_upstream_connect_failures_total{upstream}`.
 ///
 /// Label values come from the policy (route ids, operations, upstream names) and are bounded anyway: past
@@ -30,6 +33,8 @@ public final class EdgeMetrics: Sendable {
         static let securityEvents = "edge_security_events_total"
         static let ledgerBatchSize = "edge_ledger_batch_size"
         static let ledgerCommit = "edge_ledger_commit_seconds"
+        static let ledgerJournalWrite = "edge_ledger_journal_write_seconds"
+        static let ledgerCheckpoint = "edge_ledger_checkpoint_seconds"
         static let openConnections = "edge_open_connections"
         static let upstreamConnectFailures = "edge_upstream_connect_failures_total"
     }
@@ -72,6 +77,8 @@ public final class EdgeMetrics: Sendable {
     let openConnections: CoreMetrics.Meter
     private let ledgerBatchSize: CoreMetrics.Recorder
     private let ledgerCommit: CoreMetrics.Timer
+    private let ledgerJournalWrite: CoreMetrics.Timer
+    private let ledgerCheckpoint: CoreMetrics.Timer
 
     /// Label values admitted so far per family (touched only when a loop's cache misses).
     private let admitted = Mutex<[LabelFamily: Set<String>]>([:])
@@ -82,7 +89,8 @@ public final class EdgeMetrics: Sendable {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = Self.latencyBuckets
-        factory.durationHistogramBuckets = [Name.ledgerCommit: Self.commitBuckets]
+        factory.durationHistogramBuckets = [Name.ledgerCommit: Self.commitBuckets, Name.ledgerJournalWrite: Self.commitBuckets,
+                                            Name.ledgerCheckpoint: Self.commitBuckets]
         factory.defaultValueHistogramBuckets = Self.batchSizeBuckets
         self.registry = registry
         self.factory = factory
@@ -94,6 +102,8 @@ public final class EdgeMetrics: Sendable {
         openConnections = CoreMetrics.Meter(label: Name.openConnections, factory: factory)
         ledgerBatchSize = CoreMetrics.Recorder(label: Name.ledgerBatchSize, aggregate: true, factory: factory)
         ledgerCommit = CoreMetrics.Timer(label: Name.ledgerCommit, factory: factory)
+        ledgerJournalWrite = CoreMetrics.Timer(label: Name.ledgerJournalWrite, factory: factory)
+        ledgerCheckpoint = CoreMetrics.Timer(label: Name.ledgerCheckpoint, factory: factory)
     }
 
     /// A handle cache for one event loop; create one per loop and use it only on that loop.
@@ -108,6 +118,16 @@ public final class EdgeMetrics: Sendable {
     public func ledgerBatchCommitted(size: Int, commitNanoseconds: Int64) {
         ledgerBatchSize.record(max(0, size))
         ledgerCommit.recordNanoseconds(max(0, commitNanoseconds))
+    }
+
+    /// Records how long one round of charges waited to become durable (the ledger's flusher thread).
+    public func ledgerJournalWritten(nanoseconds: Int64) {
+        ledgerJournalWrite.recordNanoseconds(max(0, nanoseconds))
+    }
+
+    /// Records how long one checkpoint took (the ledger's checkpoint thread).
+    public func ledgerCheckpointed(nanoseconds: Int64) {
+        ledgerCheckpoint.recordNanoseconds(max(0, nanoseconds))
     }
 
     /// The Prometheus text exposition (format 0.0.4) of every family in `registry`.

@@ -129,6 +129,7 @@ public final class Ledger: Sendable {
         let writer = LedgerWriter(environment: environment, schema: schema, plans: plans, clock: clock, instance: instance,
                                   maxBatchSize: options.maxBatchSize, durable: settings.durable, lazySyncInterval: options.lazySyncInterval,
                                   checkpointer: checkpointer, afterBatch: options.afterBatch, onCommit: options.onCommit,
+                                  onJournalWrite: options.onJournalWrite, onCheckpoint: options.onCheckpoint,
                                   holdStore: holdStore, table: openHolds)
         holdWriter.start()
         writer.start()

@@ -81,11 +81,13 @@ final class LedgerWriter: @unchecked Sendable {
     init(environment: LMDBEnvironment, schema: LedgerSchema, plans: PlanCatalog, clock: LedgerClock, instance: UInt64,
          maxBatchSize: Int, durable: Bool, lazySyncInterval: Double, checkpointer: Checkpointer, afterBatch: (@Sendable () -> Void)?,
          onCommit: (@Sendable (_ mutations: Int, _ nanoseconds: Int64) -> Void)? = nil,
+         onJournalWrite: (@Sendable (_ nanoseconds: Int64) -> Void)? = nil, onCheckpoint: (@Sendable (_ nanoseconds: Int64) -> Void)? = nil,
          holdStore: HoldStore, table: OpenHoldTable) {
         self.heldView = HeldView(store: holdStore)
-        let checkpoints = CheckpointThread(checkpointer: checkpointer, interval: lazySyncInterval, afterRound: afterBatch)
+        let checkpoints = CheckpointThread(checkpointer: checkpointer, interval: lazySyncInterval, afterRound: afterBatch, onCheckpoint: onCheckpoint)
         self.checkpoints = checkpoints
-        self.flusher = durable ? DurabilityFlusher(checkpoints: checkpoints, maxRound: maxBatchSize == 1 ? 1 : .max, afterRound: afterBatch) : nil
+        self.flusher = durable ? DurabilityFlusher(checkpoints: checkpoints, maxRound: maxBatchSize == 1 ? 1 : .max, afterRound: afterBatch,
+                                                   onJournalWrite: onJournalWrite) : nil
         self.table = table
         self.onCommit = onCommit
         self.environment = environment

@@ -186,5 +186,6 @@ private func openLedger(directory: String, policy: EdgePolicy, metrics: EdgeMetr
     try Ledger.open(directory: directory, settings: policy.ledger, plans: policy.plans,
                     options: LedgerOptions(onCommit: { mutations, nanoseconds in
                         metrics.ledgerBatchCommitted(size: mutations, commitNanoseconds: nanoseconds)
-                    }))
+                    }, onJournalWrite: { metrics.ledgerJournalWritten(nanoseconds: $0) },
+                    onCheckpoint: { metrics.ledgerCheckpointed(nanoseconds: $0) }))
 }

@@ -36,7 +36,12 @@ extension Observability {
                 loop.upstreamConnectFailed(upstream: "images")
             }.get()
             // The ledger writer records from its own thread.
-            await Task.detached { metrics.ledgerBatchCommitted(size: 3, commitNanoseconds: 1_500_000) }.value
+            await Task.detached {
+                metrics.ledgerBatchCommitted(size: 3, commitNanoseconds: 1_500_000)
+                metrics.ledgerJournalWritten(nanoseconds: 180_000)
+                metrics.ledgerJournalWritten(nanoseconds: 30_000_000)
+                metrics.ledgerCheckpointed(nanoseconds: 4_000_000)
+            }.value
 
             let lines = Set(metrics.render().split(separator: "\n").map(String.init))
             let expected = [
@@ -73,6 +78,14 @@ extension Observability {
                 #"edge_ledger_commit_seconds_bucket{le="0.001"} 0"#,
                 #"edge_ledger_commit_seconds_bucket{le="0.0025"} 1"#,
                 "edge_ledger_commit_seconds_count 1",
+                #"edge_ledger_journal_write_seconds_bucket{le="0.0001"} 0"#,
+                #"edge_ledger_journal_write_seconds_bucket{le="0.00025"} 1"#,
+                #"edge_ledger_journal_write_seconds_bucket{le="0.025"} 1"#,
+                #"edge_ledger_journal_write_seconds_bucket{le="0.05"} 2"#,
+                "edge_ledger_journal_write_seconds_count 2",
+                #"edge_ledger_checkpoint_seconds_bucket{le="0.0025"} 0"#,
+                #"edge_ledger_checkpoint_seconds_bucket{le="0.005"} 1"#,
+                "edge_ledger_checkpoint_seconds_count 1",
             ]
             for line in expected {
                 #expect(lines.contains(line), "missing: \(line)")

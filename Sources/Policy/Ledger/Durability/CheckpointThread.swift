@@ -21,6 +21,7 @@ final class CheckpointThread: @unchecked Sendable {
     let checkpointer: Checkpointer
     private let interval: Double
     private let afterRound: (@Sendable () -> Void)?
+    private let onCheckpoint: (@Sendable (_ nanoseconds: Int64) -> Void)?
     private let condition = NSCondition()
     private var requested = false
     private var waiting: [DurabilityUnit] = []
@@ -37,10 +38,12 @@ final class CheckpointThread: @unchecked Sendable {
     /// How often dirty data-file pages are pushed towards the disk between checkpoints (seconds).
     static let writebackPeriod = 0.005
 
-    init(checkpointer: Checkpointer, interval: Double, afterRound: (@Sendable () -> Void)?) {
+    init(checkpointer: Checkpointer, interval: Double, afterRound: (@Sendable () -> Void)?,
+         onCheckpoint: (@Sendable (_ nanoseconds: Int64) -> Void)? = nil) {
         self.checkpointer = checkpointer
         self.interval = interval
         self.afterRound = afterRound
+        self.onCheckpoint = onCheckpoint
     }
 
     func start() {
@@ -143,7 +146,9 @@ final class CheckpointThread: @unchecked Sendable {
             condition.unlock()
 
             var failure: LedgerError?
+            let checkpointStarted = DispatchTime.now().uptimeNanoseconds
             do { try checkpointer.checkpoint() } catch { failure = error }
+            if failure == nil { onCheckpoint?(Int64(DispatchTime.now().uptimeNanoseconds &- checkpointStarted)) }
             if !units.isEmpty {
                 // Counted before the completions run, so a caller that saw a result sees it counted.
                 condition.lock()

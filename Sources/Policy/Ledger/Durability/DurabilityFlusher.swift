@@ -27,6 +27,7 @@ final class DurabilityFlusher: @unchecked Sendable {
     /// here too, for the benchmark's one-write-per-mutation comparison).
     private let maxRound: Int
     private let afterRound: (@Sendable () -> Void)?
+    private let onJournalWrite: (@Sendable (_ nanoseconds: Int64) -> Void)?
     private let queue = LedgerWorkQueue<DurabilityUnit>()
     private let lock = NSLock()
     private var rounds = 0
@@ -36,11 +37,13 @@ final class DurabilityFlusher: @unchecked Sendable {
     /// process would. Set before `stop()`.
     var stopsAsIfKilled = false
 
-    init(checkpoints: CheckpointThread, maxRound: Int, afterRound: (@Sendable () -> Void)?) {
+    init(checkpoints: CheckpointThread, maxRound: Int, afterRound: (@Sendable () -> Void)?,
+         onJournalWrite: (@Sendable (_ nanoseconds: Int64) -> Void)? = nil) {
         self.checkpoints = checkpoints
         self.journal = checkpoints.checkpointer.journal
         self.maxRound = maxRound
         self.afterRound = afterRound
+        self.onJournalWrite = onJournalWrite
     }
 
     /// Rounds of completions so far (each after a journal write or a checkpoint, if it needed one).
@@ -106,6 +109,8 @@ final class DurabilityFlusher: @unchecked Sendable {
     private func makeDurable(_ units: [DurabilityUnit]) throws(LedgerError) {
         let entries = units.compactMap(\.entry)
         guard !entries.isEmpty else { return }  // refusals only: nothing was written
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer { onJournalWrite?(Int64(DispatchTime.now().uptimeNanoseconds &- started)) }
         checkpoints.noteCommit()
         let blocks = entries.reduce(0) { $0 + ChargeJournal.blocks(forPayload: $1.payload.count) }
         if !journal.fits(blocks: blocks, durableThrough: checkpoints.checkpointer.durableTransactionId) {

@@ -21,11 +21,20 @@ public struct LedgerOptions: Sendable {
     /// Runs on the writer thread after each commit with the number of mutations it carried and the
     /// nanoseconds from the transaction's start to the end of its commit (metrics).
     public var onCommit: (@Sendable (_ mutations: Int, _ nanoseconds: Int64) -> Void)?
+    /// Runs on the flusher thread (durable mode) after each round of charges became durable, with the
+    /// nanoseconds they waited for it: the journal write, or a checkpoint when the ring was full (metrics).
+    public var onJournalWrite: (@Sendable (_ nanoseconds: Int64) -> Void)?
+    /// Runs on the checkpoint thread after each checkpoint with the nanoseconds it took (metrics).
+    public var onCheckpoint: (@Sendable (_ nanoseconds: Int64) -> Void)?
 
     public init(maxBatchSize: Int = 4096, lazySyncInterval: Double = 1, sessionRefreshInterval: Double = 300,
                 sessionLifetime: Double = 30 * 86_400, maxReaders: Int = 1024, journalBytes: Int = 8 << 20, afterBatch: (@Sendable () -> Void)? = nil,
-                onCommit: (@Sendable (_ mutations: Int, _ nanoseconds: Int64) -> Void)? = nil) {
+                onCommit: (@Sendable (_ mutations: Int, _ nanoseconds: Int64) -> Void)? = nil,
+                onJournalWrite: (@Sendable (_ nanoseconds: Int64) -> Void)? = nil,
+                onCheckpoint: (@Sendable (_ nanoseconds: Int64) -> Void)? = nil) {
         self.onCommit = onCommit
+        self.onJournalWrite = onJournalWrite
+        self.onCheckpoint = onCheckpoint
         self.maxBatchSize = max(1, maxBatchSize)
         self.lazySyncInterval = lazySyncInterval
         self.sessionRefreshInterval = sessionRefreshInterval
