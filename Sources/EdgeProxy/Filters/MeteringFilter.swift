@@ -12,6 +12,11 @@ import Policy
 /// (Recraft did or did not do the work); if it goes away before, the hold is released. A 401/403
 /// from Recraft means the service's own token is wrong: the client gets 502 `upstream_unauthorized`,
 /// the hold is released, and a security event is logged.
+///
+/// When the charge fails, the result is withheld (503 `ledger_unavailable`) and the client keeps its
+/// tokens: a charge that never committed gives its hold back and is released; one that committed but
+/// whose journal write failed (`notDurable`, the disk under the ledger is failing) is refunded by an
+/// adjustment, which a power loss would undo together with the charge.
 struct MeteringFilter: EdgeFilter {
     func requestHead(_ request: EdgeRequest, _ exchange: inout ExchangeContext) -> FilterDecision {
         guard let operation = exchange.route.operation else { return .continue }
@@ -94,6 +99,7 @@ struct MeteringFilter: EdgeFilter {
         }
         let promise = exchange.eventLoop.makePromise(of: FilterResolution.self)
         let operation = exchange.quote?.operation ?? exchange.route.operation ?? "unknown"
+        let logger = exchange.services.logger, requestId = exchange.requestIDText
         let charged: @Sendable (Result<ChargeReceipt, LedgerError>) -> Void = { result in
             switch result {
             case .success(let receipt):
@@ -103,11 +109,29 @@ struct MeteringFilter: EdgeFilter {
                     exchange.responseHeaders.add("X-Tokens-Remaining", receipt.available)
                 })
             case .failure(let error):
+                Self.undoFailedCharge(hold, error, ledger: ledger, logger: logger, requestId: requestId)
                 promise.succeed(.respond(EdgeReply(status: 503, code: "ledger_unavailable", message: "The charge could not be recorded (\(error.code)); the result was withheld and nothing was charged")))
             }
         }
         exchange.services.submitToLedger { ledger.charge(holdId: hold.holdId, operation: operation, wakeLater: $0, completion: charged) }
         return .suspend(promise.futureResult)
+    }
+
+    /// After a failed charge, on a ledger thread: gives the client its tokens back (see the type's notes).
+    private static func undoFailedCharge(_ hold: HoldReceipt, _ error: LedgerError, ledger: Ledger, logger: Logger, requestId: String) {
+        logger.error("ledger: a charge failed; the result was withheld", metadata: [
+            "request_id": "\(requestId)", "hold_id": "\(hold.holdId.rawValue)", "error": "\(error)"])
+        guard error.code == .notDurable else {
+            ledger.release(holdId: hold.holdId) { _ in }
+            return
+        }
+        ledger.adjust(userId: hold.userId, delta: hold.amount, reason: "refund: the charge for hold \(hold.holdId.rawValue) was not made durable",
+                      actor: "edge") { result in
+            if case .failure(let refundError) = result, refundError.code != .notDurable {
+                logger.critical("ledger: refunding an undurable charge failed; the user was charged for a withheld result", metadata: [
+                    "request_id": "\(requestId)", "user_id": "\(hold.userId.rawValue)", "amount": "\(hold.amount)", "error": "\(refundError)"])
+            }
+        }
     }
 
     func exchangeCompleted(_ outcome: ExchangeOutcome, _ exchange: inout ExchangeContext) {

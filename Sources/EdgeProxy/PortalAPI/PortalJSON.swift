@@ -72,6 +72,9 @@ enum PortalJSON {
         case .unknownKey: return .error(status: 404, code: "unknown_key", message: "No such API key")
         case .invalidArgument: return .error(status: 400, code: "invalid_request", message: error.message)
         case .idempotencyConflict: return .error(status: 422, code: "idempotency_conflict", message: error.message)
+        case .notDurable:
+            return .error(status: 503, code: "ledger_unavailable",
+                          message: "The change was recorded but the ledger's disk could not confirm it; check its result before retrying")
         default: return .error(status: 503, code: "ledger_unavailable", message: "Accounts are temporarily unavailable")
         }
     }

@@ -30,7 +30,14 @@ extension Ledger {
     /// below what is held. Admin only — check the caller's role.
     @available(*, noasync)
     public func adjust(userId: UserID, delta: Int64, reason: String, actor: String) throws(LedgerError) -> LedgerTransaction {
-        try perform { (batch) throws(LedgerError) in
+        try waitFor { adjust(userId: userId, delta: delta, reason: reason, actor: actor, completion: $0) }
+    }
+
+    /// `adjust` for callers that must not block (the edge refunding a charge it could not make durable);
+    /// `completion` runs on a ledger thread once the adjustment is durable.
+    public func adjust(userId: UserID, delta: Int64, reason: String, actor: String,
+                       completion: @escaping @Sendable (Result<LedgerTransaction, LedgerError>) -> Void) {
+        submit(completion: completion) { (batch) throws(LedgerError) in
             try batch.credit(userId: userId.rawValue, delta: delta, kind: .adjustment, reason: reason, actor: actor)
         }
     }

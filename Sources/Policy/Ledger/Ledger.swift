@@ -156,6 +156,11 @@ public final class Ledger: Sendable {
     /// False once `close()` began: the writer takes no more work (readiness checks read this).
     public var isOpen: Bool { writer.isAcceptingWork }
 
+    /// Why commits are not being made durable right now — the latest failure of the charge journal's
+    /// writes or of checkpoints, until that kind of write next succeeds — or nil. Results that waited
+    /// for a failed write fail with `notDurable` (readiness checks read this).
+    public var durabilityFault: LedgerError? { writer.checkpoints.health.fault }
+
     deinit { close() }
 
     /// A reader for one thread (an event loop): reuses one LMDB read transaction per store (reset/renew).

@@ -57,6 +57,11 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let crypto = Code(rawValue: "crypto")
         /// Any other LMDB status; `lmdbStatus` holds the raw code.
         public static let storage = Code(rawValue: "storage")
+
+        // A fault after the commit.
+        /// Committed, but the journal write or checkpoint that makes it durable failed: the change stands
+        /// and every reader sees it, but a power loss before the next successful checkpoint may undo it.
+        public static let notDurable = Code(rawValue: "not_durable")
     }
 
     /// The numbers behind an `insufficientTokens` refusal.
@@ -98,6 +103,12 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         var text = "\(operation): \(message) [\(code)]"
         if let insufficient { text += " (required \(insufficient.required), available \(insufficient.available))" }
         return text
+    }
+
+    /// `cause` (a journal write's or a checkpoint's failure) as the result of a change that had committed.
+    static func notDurable(_ cause: LedgerError) -> LedgerError {
+        LedgerError(code: .notDurable, operation: cause.operation,
+                    message: "committed, but not made durable: \(cause.message) [\(cause.code)]", lmdbStatus: cause.lmdbStatus)
     }
 
     static func refusal(_ code: Code, _ operation: String, _ message: String) -> LedgerError {

@@ -308,6 +308,16 @@ final class LedgerWriter: @unchecked Sendable {
         }
     }
 
+    /// Completes a committed mutation whose commit could not be made durable (`cause`): a refused charge
+    /// changed nothing and gets its refusal; everything else stands undurable and fails with `notDurable`.
+    static func completeUndurable(_ mutation: LedgerMutation, _ outcome: Outcome, cause: LedgerError) {
+        if case .charge(.failure) = outcome {
+            complete(mutation, outcome)
+        } else {
+            mutation.fail(.notDurable(cause))
+        }
+    }
+
     /// Commits and mutations so far.
     var currentStatistics: LedgerWriterStatistics {
         statisticsLock.lock()

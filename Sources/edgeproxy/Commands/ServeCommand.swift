@@ -143,7 +143,8 @@ struct ServeCommand: AsyncParsableCommand {
                     readiness: { [server] in
                         ReadinessReport(checks: [
                             .ok("policy"),
-                            ledger.isOpen ? .ok("ledger") : .failing("ledger", "closed"),
+                            !ledger.isOpen ? .failing("ledger", "closed")
+                                : ledger.durabilityFault.map { .failing("ledger", "not durable: \($0.operation): \($0.message)") } ?? .ok("ledger"),
                             server.isDraining ? .failing("shutdown", "draining") : .ok("shutdown"),
                         ])
                     }).get()

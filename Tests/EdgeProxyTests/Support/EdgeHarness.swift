@@ -60,10 +60,11 @@ final class EdgeHarness: Sendable {
     static let emptyPlan = Plan(name: "metered_test", monthlyTokens: 0, rollover: false, rolloverCap: nil)
 
     /// Starts the stand-in and the edge. `adjust` may change the compiled default policy first.
-    /// `recraftURL` overrides where the `recraft` upstream points (e.g. a closed port).
+    /// `recraftURL` overrides where the `recraft` upstream points (e.g. a closed port); `ledgerMapSizeMiB`
+    /// sizes the durable ledger's map (a small one fills up for map-full tests).
     static func start(
         recraftURL: String? = nil, filters: FilterRegistry = .builtIn, metrics: EdgeMetrics = EdgeMetrics(),
-        accessLog: AccessLog = .disabled, adjust: (inout EdgePolicy) -> Void = { _ in }
+        accessLog: AccessLog = .disabled, ledgerMapSizeMiB: Int = 64, adjust: (inout EdgePolicy) -> Void = { _ in }
     ) async throws -> EdgeHarness {
         let ca = try TestCertificateAuthority()
         let standIn = try await RecraftStandIn.start(.init(
@@ -81,7 +82,7 @@ final class EdgeHarness: Sendable {
         adjust(&policy)
         let ledgerDirectory = FileManager.default.temporaryDirectory
             .appendingPathComponent("edge-ledger-\(UInt64.random(in: 0...UInt64.max))").path
-        let ledger = try openLedger(directory: ledgerDirectory, policy: policy)
+        let ledger = try openLedger(directory: ledgerDirectory, mapSizeMiB: ledgerMapSizeMiB, policy: policy)
         var logger = Logger(label: "edge-test")
         logger.logLevel = .warning
         let edge: EdgeServer
@@ -152,10 +153,11 @@ final class EdgeHarness: Sendable {
 /// Runs `body` with a started harness and always stops it.
 func withEdge(
     recraftURL: String? = nil, filters: FilterRegistry = .builtIn, metrics: EdgeMetrics = EdgeMetrics(),
-    accessLog: AccessLog = .disabled, adjust: (inout EdgePolicy) -> Void = { _ in },
+    accessLog: AccessLog = .disabled, ledgerMapSizeMiB: Int = 64, adjust: (inout EdgePolicy) -> Void = { _ in },
     _ body: (EdgeHarness) async throws -> Void
 ) async throws {
-    let harness = try await EdgeHarness.start(recraftURL: recraftURL, filters: filters, metrics: metrics, accessLog: accessLog, adjust: adjust)
+    let harness = try await EdgeHarness.start(recraftURL: recraftURL, filters: filters, metrics: metrics, accessLog: accessLog,
+                                              ledgerMapSizeMiB: ledgerMapSizeMiB, adjust: adjust)
     do {
         try await body(harness)
     } catch {
@@ -166,6 +168,6 @@ func withEdge(
 }
 
 /// Opens a ledger (blocking; kept out of async contexts).
-private func openLedger(directory: String, policy: EdgePolicy) throws -> Ledger {
-    try Ledger.open(directory: directory, settings: LedgerSettings(mapSizeMiB: 64, durable: true), plans: policy.plans)
+private func openLedger(directory: String, mapSizeMiB: Int, policy: EdgePolicy) throws -> Ledger {
+    try Ledger.open(directory: directory, settings: LedgerSettings(mapSizeMiB: mapSizeMiB, durable: true), plans: policy.plans)
 }

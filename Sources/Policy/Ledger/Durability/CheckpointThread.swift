@@ -19,6 +19,8 @@ import Darwin
 /// itself owns nothing else.
 final class CheckpointThread: @unchecked Sendable {
     let checkpointer: Checkpointer
+    /// Failures of checkpoints and of the journal's writes (the flusher reports its own here).
+    let health = DurabilityHealth()
     private let interval: Double
     private let afterRound: (@Sendable () -> Void)?
     private let onCheckpoint: (@Sendable (_ nanoseconds: Int64) -> Void)?
@@ -148,7 +150,12 @@ final class CheckpointThread: @unchecked Sendable {
             var failure: LedgerError?
             let checkpointStarted = DispatchTime.now().uptimeNanoseconds
             do { try checkpointer.checkpoint() } catch { failure = error }
-            if failure == nil { onCheckpoint?(Int64(DispatchTime.now().uptimeNanoseconds &- checkpointStarted)) }
+            if let failure {
+                health.failed(.checkpoint, failure)
+            } else {
+                health.succeeded(.checkpoint)
+                onCheckpoint?(Int64(DispatchTime.now().uptimeNanoseconds &- checkpointStarted))
+            }
             if !units.isEmpty {
                 // Counted before the completions run, so a caller that saw a result sees it counted.
                 condition.lock()
@@ -157,7 +164,11 @@ final class CheckpointThread: @unchecked Sendable {
             }
             for unit in units {
                 for (mutation, outcome) in unit.results {
-                    if let failure { mutation.fail(failure) } else { LedgerWriter.complete(mutation, outcome) }
+                    if let failure {
+                        LedgerWriter.completeUndurable(mutation, outcome, cause: failure)
+                    } else {
+                        LedgerWriter.complete(mutation, outcome)
+                    }
                 }
             }
             if last && failure == nil { try? checkpointer.journal.retire() }

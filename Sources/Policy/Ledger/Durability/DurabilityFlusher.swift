@@ -83,6 +83,7 @@ final class DurabilityFlusher: @unchecked Sendable {
             if !journaled.isEmpty {
                 do {
                     try makeDurable(journaled)
+                    checkpoints.health.succeeded(.journal)
                     // Counted before the completions run, so a caller that saw a result sees it counted.
                     lock.lock()
                     rounds += 1
@@ -91,9 +92,11 @@ final class DurabilityFlusher: @unchecked Sendable {
                         for (mutation, outcome) in unit.results { LedgerWriter.complete(mutation, outcome) }
                     }
                 } catch {
-                    // Committed but not known to be durable: report the failure (a charged hold is gone either way).
+                    // Committed but not known to be durable: the changes stand (a charged hold is gone either
+                    // way); their callers learn it from the `notDurable` code, operators from `/readyz`.
+                    checkpoints.health.failed(.journal, error)
                     for unit in journaled {
-                        for (mutation, _) in unit.results { mutation.fail(error) }
+                        for (mutation, outcome) in unit.results { LedgerWriter.completeUndurable(mutation, outcome, cause: error) }
                     }
                 }
                 afterRound?()
