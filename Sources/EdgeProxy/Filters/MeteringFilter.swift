@@ -99,7 +99,8 @@ struct MeteringFilter: EdgeFilter {
         }
         let promise = exchange.eventLoop.makePromise(of: FilterResolution.self)
         let operation = exchange.quote?.operation ?? exchange.route.operation ?? "unknown"
-        let logger = exchange.services.logger, requestId = exchange.requestIDText
+        // Captured as they are; formatted only if the charge fails.
+        let logger = exchange.services.logger, requestID = exchange.requestID
         let charged: @Sendable (Result<ChargeReceipt, LedgerError>) -> Void = { result in
             switch result {
             case .success(let receipt):
@@ -109,7 +110,7 @@ struct MeteringFilter: EdgeFilter {
                     exchange.responseHeaders.add("X-Tokens-Remaining", receipt.available)
                 })
             case .failure(let error):
-                Self.undoFailedCharge(hold, error, ledger: ledger, logger: logger, requestId: requestId)
+                Self.undoFailedCharge(hold, error, ledger: ledger, logger: logger, requestId: "\(requestID)")
                 promise.succeed(.respond(EdgeReply(status: 503, code: "ledger_unavailable", message: "The charge could not be recorded (\(error.code)); the result was withheld and nothing was charged")))
             }
         }
