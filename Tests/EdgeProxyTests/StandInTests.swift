@@ -203,14 +203,4 @@ import Testing
         #expect(standIn.requests.first?.bodyByteCount == 5)
         try await standIn.shutdown()
     }
-
-    /// Polls `condition` until it holds or `timeout` passes.
-    private func eventually(timeout: Duration = .seconds(2), _ condition: () -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        while !condition() {
-            if ContinuousClock.now >= deadline { return false }
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return true
-    }
 }

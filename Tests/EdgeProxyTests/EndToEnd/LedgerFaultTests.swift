@@ -29,7 +29,7 @@ struct LedgerFaultTests {
             #expect(edge.standIn.requestCount == 1)  // Recraft did the work; the client did not get it
             #expect(edge.ledger.durabilityFault?.operation == "write journal")
             // The charge committed (only its durability failed), then the refund: back to 20, nothing held.
-            #expect(try await eventually { try edge.balance(user) == (20, 0) })
+            #expect(try await eventually(timeout: .seconds(5)) { try edge.balance(user) == (20, 0) })
 
             try journal.acceptWrites()
             let charged = try await client.send(method: .POST, path: "/v1/images/vectorize", headers: MeteringTests.bearer(key), body: ByteBuffer(string: "x"))
@@ -37,7 +37,7 @@ struct LedgerFaultTests {
             #expect(charged.headers["X-Tokens-Charged"].first == "4")
             #expect(charged.headers["X-Tokens-Remaining"].first == "16")
             // The journal wrote again; the next checkpoint succeeds too (within lazySyncInterval).
-            #expect(try await eventually { edge.ledger.durabilityFault == nil })
+            #expect(await eventually(timeout: .seconds(5)) { edge.ledger.durabilityFault == nil })
 
             let history = try edge.ledger.history(userId: user.id, limit: 10)
             #expect(history.map(\.kind) == [.charge, .adjustment, .charge, .grant])
@@ -90,16 +90,6 @@ private func fillLedger(_ ledger: Ledger, user: UserAccount) throws -> Int64 {
 
 /// `ledger verify` (blocking; kept out of async contexts).
 private func ledgerIsConsistent(_ ledger: Ledger) throws -> Bool { try ledger.verify().isConsistent }
-
-/// Polls `condition` every 10 ms for up to 5 s.
-private func eventually(_ condition: () throws -> Bool) async throws -> Bool {
-    let deadline = Date().addingTimeInterval(5)
-    while Date() < deadline {
-        if try condition() { return true }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    return try condition()
-}
 
 /// This process's charge-journal descriptor, found through `/proc/self/fd`, swapped in place with
 /// `dup2`: read-only (every write fails with EBADF, as a dying disk fails them with EIO) and back.
